@@ -1,0 +1,5 @@
+import sys
+
+from specforge.cli import main
+
+sys.exit(main())

@@ -1,0 +1,76 @@
+"""One error type for every problem found in specs, with its location and key path."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A position in a spec file. Lines and columns count from 1."""
+
+    file: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, order=True)
+class SpecError:
+    """A located problem in a spec: where it is, which key, what was expected."""
+
+    location: Location
+    path: str
+    message: str
+
+    def format(self) -> str:
+        suffix = f" [{self.path}]" if self.path else ""
+        return f"{self.location}: error: {self.message}{suffix}"
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """A ` (did you mean 'x'?)` hint for the nearest candidate, or nothing."""
+    pool = sorted(set(candidates))
+    matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in pool}
+        if name.lower() in lowered:
+            matches = [lowered[name.lower()]]
+    return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+def join_path(parent: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else key
+
+
+@dataclass
+class Diagnostics:
+    """Collects every error of a run; they are reported together, sorted."""
+
+    errors: list[SpecError] = field(default_factory=list)
+
+    def error(self, location: Location, path: str, message: str) -> None:
+        self.errors.append(SpecError(location, path, message))
+
+    def sorted(self) -> list[SpecError]:
+        return sorted(set(self.errors))
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+
+class SpecErrors(Exception):
+    """Raised by the high-level API when specs are invalid; carries every error, sorted."""
+
+    def __init__(self, errors: Iterable[SpecError]) -> None:
+        self.errors = sorted(set(errors))
+        super().__init__("\n".join(e.format() for e in self.errors))

@@ -1,0 +1,112 @@
+"""Where spec files live, what kind each one is, and where generated code for it goes."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+
+class SpecKind(enum.Enum):
+    MODELS = "models"
+    EVENTS = "events"
+    DOMAIN = "domain"
+    MANIFEST = "manifest"
+    REGISTRY = "registry"
+
+
+@dataclass(frozen=True)
+class SpecFile:
+    path: str
+    kind: SpecKind
+    service: str | None  # the owning service for files under services/<svc>/spec/
+
+    @property
+    def stem(self) -> str:
+        return PurePosixPath(self.path).stem
+
+
+def service_of(path: str) -> str | None:
+    """`backend` for `.../services/backend/spec/users.yaml`, else None."""
+    parts = PurePosixPath(path).parts
+    if len(parts) >= 4 and parts[-2] == "spec" and parts[-4] == "services":
+        return parts[-3]
+    return None
+
+
+def classify(path: str) -> SpecFile:
+    p = PurePosixPath(path)
+    name = p.name
+    service = service_of(path)
+    if name in ("services.yml", "services.yaml"):
+        return SpecFile(path, SpecKind.REGISTRY, None)
+    if p.stem == "models":
+        return SpecFile(path, SpecKind.MODELS, service)
+    if p.stem == "events":
+        return SpecFile(path, SpecKind.EVENTS, service)
+    if p.stem == "manifest":
+        return SpecFile(path, SpecKind.MANIFEST, service)
+    return SpecFile(path, SpecKind.DOMAIN, service)
+
+
+def is_spec_path(path: str) -> bool:
+    return PurePosixPath(path).suffix in (".yaml", ".yml")
+
+
+# -- generated code --------------------------------------------------------------------------
+
+SHARED_PACKAGE = "shared.generated"
+
+
+def service_root(service: str) -> str:
+    """The source root of a service's Python code."""
+    return f"services/{service}/src"
+
+
+def generated_package(service: str | None) -> str:
+    return SHARED_PACKAGE if service is None else f"{service}.generated"
+
+
+def module_path(module: str, service: str | None) -> str:
+    """The repo-relative path of a generated module."""
+    rel = module.replace(".", "/") + ".py"
+    return rel if service is None else f"{service_root(service)}/{rel}"
+
+
+def package_init_path(package: str, service: str | None) -> str:
+    rel = package.replace(".", "/") + "/__init__.py"
+    return rel if service is None else f"{service_root(service)}/{rel}"
+
+
+def schemas_module(service: str | None) -> str:
+    return f"{generated_package(service)}.schemas"
+
+
+def events_module() -> str:
+    return f"{SHARED_PACKAGE}.events"
+
+
+def domain_package(service: str, domain: str) -> str:
+    return f"{generated_package(service)}.{domain}"
+
+
+def clients_module(service: str) -> str:
+    return f"{generated_package(service)}.clients"
+
+
+def app_module(service: str) -> str:
+    return f"{generated_package(service)}.app"
+
+
+def modules_for(spec: SpecFile) -> tuple[str, ...]:
+    """The Python modules generated from one spec file (from its path alone)."""
+    if spec.kind is SpecKind.MODELS:
+        return (schemas_module(spec.service),)
+    if spec.kind is SpecKind.EVENTS:
+        return (events_module(),) if spec.service is None else ()
+    if spec.kind is SpecKind.DOMAIN and spec.service:
+        pkg = domain_package(spec.service, spec.stem)
+        return (pkg, f"{pkg}.protocol", f"{pkg}.router")
+    if spec.kind is SpecKind.MANIFEST and spec.service:
+        return (clients_module(spec.service),)
+    return ()

@@ -1,0 +1,143 @@
+"""The type expressions of the spec language: `int`, `list[T]`, `dict[string, T]`,
+`literal[value]`, and model or enum names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SCALAR_NAMES = ("int", "float", "bool", "string", "decimal", "date", "datetime", "uuid", "bytes")
+# `str` is another spelling of `string` (specs written for the seed spell params that way).
+SCALAR_ALIASES = {"str": "string"}
+
+
+class TypeSyntaxError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class TypeExpr:
+    """A parsed, unresolved type: `name` is a scalar, model or enum name, or list/dict/literal."""
+
+    name: str
+    args: tuple[TypeExpr, ...] = ()
+    literal: str | int | bool | None = None
+
+    @property
+    def is_list(self) -> bool:
+        return self.name == "list"
+
+    @property
+    def is_dict(self) -> bool:
+        return self.name == "dict"
+
+    @property
+    def is_literal(self) -> bool:
+        return self.name == "literal"
+
+    def names(self) -> list[str]:
+        """Every model or enum name the expression mentions."""
+        if self.is_literal:
+            return []
+        if self.args:
+            return [n for a in self.args for n in a.names()]
+        return [] if self.name in SCALAR_NAMES else [self.name]
+
+    def __str__(self) -> str:
+        if self.is_literal:
+            return f"literal[{self.literal}]"
+        if self.args:
+            return f"{self.name}[{', '.join(str(a) for a in self.args)}]"
+        return self.name
+
+
+_TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|(\[)|(\])|(,))")
+
+
+def parse_type(text: str) -> TypeExpr:
+    """Parse a type expression; raise TypeSyntaxError with a message saying what was expected."""
+    parser = _Parser(text)
+    expr = parser.type()
+    parser.skip_space()
+    if parser.pos != len(text):
+        raise TypeSyntaxError(
+            f"unexpected '{text[parser.pos :]}' after the type '{text[: parser.pos].strip()}'"
+        )
+    return expr
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def skip_space(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def expect(self, char: str) -> None:
+        self.skip_space()
+        if self.pos >= len(self.text) or self.text[self.pos] != char:
+            found = f"'{self.text[self.pos]}'" if self.pos < len(self.text) else "the end"
+            raise TypeSyntaxError(f"expected '{char}' at position {self.pos + 1}, found {found}")
+        self.pos += 1
+
+    def name(self) -> str:
+        self.skip_space()
+        m = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").match(self.text, self.pos)
+        if not m:
+            found = f"'{self.text[self.pos]}'" if self.pos < len(self.text) else "nothing"
+            raise TypeSyntaxError(f"expected a type name at position {self.pos + 1}, found {found}")
+        self.pos = m.end()
+        return m.group(0)
+
+    def peek(self, char: str) -> bool:
+        self.skip_space()
+        return self.pos < len(self.text) and self.text[self.pos] == char
+
+    def type(self) -> TypeExpr:
+        name = self.name()
+        name = SCALAR_ALIASES.get(name, name)
+        if name == "literal":
+            return self.literal()
+        if name == "list":
+            self.expect("[")
+            item = self.type()
+            self.expect("]")
+            return TypeExpr("list", (item,))
+        if name == "dict":
+            self.expect("[")
+            key = self.type()
+            if key.name != "string":
+                raise TypeSyntaxError(f"dict keys must be 'string', got '{key}'")
+            self.expect(",")
+            value = self.type()
+            self.expect("]")
+            return TypeExpr("dict", (key, value))
+        if self.peek("["):
+            raise TypeSyntaxError(
+                f"'{name}' takes no type arguments (only list[...], dict[string, ...] "
+                "and literal[...] do)"
+            )
+        return TypeExpr(name)
+
+    def literal(self) -> TypeExpr:
+        self.expect("[")
+        end = self.text.find("]", self.pos)
+        if end < 0:
+            raise TypeSyntaxError("expected ']' to close literal[...]")
+        raw = self.text[self.pos : end].strip()
+        self.pos = end + 1
+        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+            return TypeExpr("literal", literal=raw[1:-1])
+        if not raw:
+            raise TypeSyntaxError("literal[...] needs a value, e.g. literal[cat]")
+        if re.fullmatch(r"[-+]?[0-9]+", raw):
+            return TypeExpr("literal", literal=int(raw))
+        if raw in ("true", "false"):
+            return TypeExpr("literal", literal=raw == "true")
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]+", raw):
+            raise TypeSyntaxError(
+                f"literal value '{raw}' must be a plain word or number; quote it otherwise"
+            )
+        return TypeExpr("literal", literal=raw)
