@@ -1509,12 +1509,12 @@ class _Builder:
                         f"input: expected '{subscribe.message.name}', got '{op.input[0]}'",
                     )
                     ok = False
-                if rest is None and params:
+                if op.params:
                     self.diags.error(
                         op.params[0].loc,
                         r.sub("params"),
-                        "an event handler without 'rest' gets only the message; it cannot take "
-                        "params",
+                        "an operation subscribed to an event is called with the message alone, "
+                        "so it cannot take params",
                     )
                     ok = False
             else:

@@ -54,9 +54,7 @@ class Reader:
                 ok = False
                 # A misspelling of the key was already reported as unknown, with the fix.
                 if not any(suggest(u, (name,)) for u in unknown):
-                    self.diags.error(
-                        self.anchor, self.sub(name), f"missing required key '{name}'"
-                    )
+                    self.diags.error(self.anchor, self.sub(name), f"missing required key '{name}'")
         return ok
 
     def has(self, key: str) -> bool:

@@ -151,7 +151,9 @@ class _Converter:
         self.stack.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
-                items = [self.convert(item, join_path(path, i)) for i, item in enumerate(node.value)]
+                items = [
+                    self.convert(item, join_path(path, i)) for i, item in enumerate(node.value)
+                ]
                 return Sequence(self.loc(node), tuple(i for i in items if i is not None))
             assert isinstance(node, yaml.MappingNode)
             return self.mapping(node, path)
@@ -180,7 +182,7 @@ class _Converter:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.diags.error(
                     self.loc(key_node),
-                    "",
+                    path,
                     "mapping keys must be plain names, not lists or mappings",
                 )
                 continue
@@ -226,7 +228,11 @@ def load_yaml(text: str, file: str, diags: Diagnostics) -> Node | None:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1
         column = mark.column + 1 if mark else 1
-        diags.error(Location(file, line, column), "", _describe_yaml_error(e, text, mark))
+        diags.error(
+            Location(file, line, column),
+            key_path_at(text, line),
+            _describe_yaml_error(e, text, mark),
+        )
         return None
     except yaml.YAMLError as e:  # pragma: no cover - every PyYAML error we know of is marked
         diags.error(Location(file), "", f"invalid YAML: {e}")
@@ -250,6 +256,45 @@ def load_yaml(text: str, file: str, diags: Diagnostics) -> Node | None:
     except RecursionError:
         diags.error(Location(file), "", "the document is nested too deeply")
     return None
+
+
+_BLOCK_KEY = re.compile(
+    r"^(?P<indent> *)(?P<dash>- +)?(?P<key>[^\s:#'\"{}\[\],&*!|>%@`-][^:#{}\[\]]*?):(?:\s|$)"
+)
+
+
+def key_path_at(text: str, line: int) -> str:
+    """The key path of the block-style keys that enclose `line` (1-based), for errors raised
+    while the YAML cannot be parsed at all: `models.User` for a bad line inside `User:`."""
+    lines = text.splitlines()
+    stack: list[tuple[int, str]] = []
+    counters: dict[tuple[int, str], int] = {}
+
+    def pop_to(indent: int) -> None:
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+
+    for raw in lines[: max(line - 1, 0)]:
+        m = _BLOCK_KEY.match(raw.replace("\t", " "))
+        if not m:
+            continue
+        indent = len(m["indent"])
+        if m["dash"]:
+            pop_to(indent)
+            parent = ".".join(k for _, k in stack)
+            index = counters.get((indent, parent), -1) + 1
+            counters[(indent, parent)] = index
+            stack.append((indent, f"[{index}]"))
+            indent += len(m["dash"])
+        pop_to(indent)
+        stack.append((indent, m["key"].strip()))
+    if 0 < line <= len(lines):
+        current = lines[line - 1].expandtabs(8)
+        pop_to(len(current) - len(current.lstrip(" ")))
+    path = ""
+    for _, key in stack:
+        path = path + key if key.startswith("[") or not path else f"{path}.{key}"
+    return path
 
 
 def _describe_yaml_error(e: yaml.MarkedYAMLError, text: str, mark: yaml.Mark | None) -> str:

@@ -4,7 +4,7 @@ Target types, codegen from specs to Python, spec linting and the `generate` and
 `sync-services` goals.
 """
 
-from specforge_pants import ruff
+from specforge_pants import engine, lint, ruff
 from specforge_pants.target_types import SpecSourcesGeneratorTarget, SpecSourceTarget
 
 
@@ -13,4 +13,4 @@ def target_types():
 
 
 def rules():
-    return [*ruff.rules()]
+    return [*engine.rules(), *lint.rules(), *ruff.rules()]

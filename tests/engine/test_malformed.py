@@ -47,7 +47,9 @@ def test_check_reports_the_located_error(
     assert len(reported) == len(case.expected), "\n".join(lines)
     for expected in case.expected:
         matches = [r for r in reported if r[0] == expected.location and r[1] == expected.path]
-        assert matches, f"no error at {expected.location} [{expected.path}] in:\n" + "\n".join(lines)
+        assert matches, f"no error at {expected.location} [{expected.path}] in:\n" + "\n".join(
+            lines
+        )
         message = matches[0][2]
         for word in expected.words:
             assert word in message, f"{word!r} not in {message!r}"
@@ -72,5 +74,5 @@ def test_the_check_entry_point_prints_no_traceback(tmp_path: Path) -> None:
         "'python-fastapi'?); expected one of: python-fastapi, python-faststream, node, default "
         "[services[0].type]",
         "shared/spec/models.yaml:3:1: error: tab characters are not allowed here (YAML indents "
-        "with spaces)",
+        "with spaces) [models.User]",
     ]

@@ -58,7 +58,11 @@ def test_models_variants_and_union(project: ir.Project) -> None:
     assert fields["age"].constraints == ir.Constraints(ge=0, le=150)
     assert not fields["age"].required and fields["age"].nullable and fields["age"].default is None
     role = fields["role"]
-    assert isinstance(role.type, ir.EnumType) and role.type.enum.values == ("admin", "member", "guest")
+    assert isinstance(role.type, ir.EnumType) and role.type.enum.values == (
+        "admin",
+        "member",
+        "guest",
+    )
     assert role.default == ir.EnumValue(role.type.enum, "member") and not role.required
     assert fields["tags"].default == () and fields["tags"].type == ir.ListType(
         ir.ScalarType(ir.ScalarKind.STRING)
@@ -213,7 +217,7 @@ def test_recursive_models_point_at_themselves() -> None:
     project = load_project(
         {
             "shared/spec/models.yaml": (
-                "models:\n  Node:\n    fields:\n      children: {type: \"list[Node]\"}\n"
+                'models:\n  Node:\n    fields:\n      children: {type: "list[Node]"}\n'
             )
         }
     )

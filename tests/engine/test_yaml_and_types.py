@@ -62,13 +62,19 @@ def test_quoted_scalars_stay_strings() -> None:
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        ("a:\n\tb: 1\n", "f.yaml:2:1: error: tab characters are not allowed"),
+        (
+            "a:\n\tb: 1\n",
+            "f.yaml:2:1: error: tab characters are not allowed here (YAML indents with spaces) [a]",
+        ),
         ("a: 1\na: 2\n", "f.yaml:2:1: error: duplicate key 'a' (first defined at line 1) [a]"),
         ("a: [1\n", "f.yaml:2:1: error: invalid YAML"),
         ("a: 1\n---\nb: 2\n", "f.yaml:2:1: error: a spec file holds one YAML document"),
         ("a: !custom 1\n", "f.yaml:1:4: error: unsupported YAML tag '!custom' [a]"),
         ("a: &x [*x]\n", "f.yaml:1:4: error: recursive YAML aliases are not supported"),
-        ("x: {? [1]: 2}\n", "f.yaml:1:7: error: mapping keys must be plain names, not lists or mappings [x]"),
+        (
+            "x: {? [1]: 2}\n",
+            "f.yaml:1:7: error: mapping keys must be plain names, not lists or mappings [x]",
+        ),
     ],
 )
 def test_malformed_yaml_is_a_located_error(text: str, error: str) -> None:

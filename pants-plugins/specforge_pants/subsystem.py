@@ -1,0 +1,45 @@
+"""The `[specforge]` options."""
+
+from __future__ import annotations
+
+from pants.option.option_types import SkipOption, StrOption
+from pants.option.subsystem import Subsystem
+from pants.util.strutil import softwrap
+
+BROKERS = ("redis", "rabbit", "nats", "kafka")
+
+
+class Specforge(Subsystem):
+    options_scope = "specforge"
+    name = "specforge"
+    help = "Spec-first services: code generation and checks for `spec_sources` targets."
+
+    engine = StrOption(
+        default="pants-plugins/specforge:engine",
+        advanced=True,
+        help=softwrap(
+            """
+            The address of the `python_sources` target of the specforge engine. The plugin runs
+            it as a sandboxed process, and every spec target depends on it, so that editing a
+            renderer or a template regenerates exactly the outputs it affects.
+            """
+        ),
+    )
+    broker = StrOption(
+        default="redis",
+        help=softwrap(
+            f"""
+            The FastStream broker of the generated events code: one of {", ".join(BROKERS)}.
+            The broker's URL comes from the environment at run time (`REDIS_URL`,
+            `RABBIT_URL`, `NATS_URL` or `KAFKA_URL`).
+            """
+        ),
+    )
+    skip = SkipOption("lint")
+
+    def validated_broker(self) -> str:
+        if self.broker not in BROKERS:
+            raise ValueError(
+                f"[specforge].broker = {self.broker!r} is not one of: {', '.join(BROKERS)}"
+            )
+        return self.broker
