@@ -69,7 +69,7 @@ die() {
 
 # Seconds (one decimal) since the timestamp in $1 (from `date +%s.%N`).
 elapsed() { awk -v t0="$1" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1f", t1 - t0 }'; }
-timing() { log "$(printf '%-28s %6ss' "$1" "$(elapsed "$2")")"; }
+timing() { log "$(printf '%-48s %6ss' "$1" "$(elapsed "$2")")"; }
 
 engine_up() { docker version >/dev/null 2>&1; }
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }
@@ -251,6 +251,30 @@ try_pull() { # try_pull UPSTREAM TAG
   return 1
 }
 
+# Trim a fresh rootfs the way Debian's own slim images are trimmed: no apt
+# caches/indexes (`apt-get update` refills them), no docs (copyright files
+# kept), man pages, info pages or translations - also for packages installed
+# later in a Dockerfile, via a dpkg path-exclude file. Saves ~50 MB per image.
+slim_rootfs() {
+  local root=$1 dir
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/*
+  mkdir -p "$root/etc/dpkg/dpkg.cfg.d"
+  cat >"$root/etc/dpkg/dpkg.cfg.d/slim-image" <<'EOF'
+# Written by infra/docker/ensure-engine.sh: keep the image small.
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+EOF
+  for dir in doc man info locale; do
+    [[ -d "$root/usr/share/$dir" ]] || continue
+    find "$root/usr/share/$dir" -mindepth 1 ! -type d ! -name copyright ! -name locale.alias -delete
+    find "$root/usr/share/$dir" -mindepth 1 -depth -type d -empty -delete
+  done
+}
+
 debootstrap_import() { # debootstrap_import TAG INCLUDE CMD_JSON
   local tag=$1 include=$2 cmd=$3 work mirror t0
   is_root || die "$tag is missing, it cannot be pulled, and building it with debootstrap needs root (sudo $0)"
@@ -270,8 +294,7 @@ debootstrap_import() { # debootstrap_import TAG INCLUDE CMD_JSON
       tail -n 30 "$work/rootfs/debootstrap/debootstrap.log" >&2
     die "debootstrap for $tag failed (log tail above)"
   fi
-  # Package caches and indexes only bloat the image (`apt-get update` refills them).
-  rm -rf "$work"/rootfs/var/cache/apt/archives/*.deb "$work"/rootfs/var/lib/apt/lists/*
+  slim_rootfs "$work/rootfs"
   timing "debootstrap $tag" "$t0"
 
   t0=$(date +%s.%N)

@@ -68,7 +68,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         for e in errors:
             print(e.format(), file=sys.stderr)
         return 1
-    targets = args.target or list(sources)
+    # Without --target, every given file is a target, unless only app factories are asked for.
+    targets = args.target if args.target else ([] if args.app else list(sources))
     files = generate_files(project, targets=targets, apps=args.app or (), broker=args.broker)
     write_tree(Path(args.out), files)
     return 0

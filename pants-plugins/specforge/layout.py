@@ -26,6 +26,14 @@ class SpecFile:
         return PurePosixPath(self.path).stem
 
 
+def service_of_dir(directory: str) -> str | None:
+    """`backend` for `services/backend/spec` (or `.../services/backend/spec`), else None."""
+    parts = PurePosixPath(directory).parts
+    if len(parts) >= 3 and parts[-1] == "spec" and parts[-3] == "services":
+        return parts[-2]
+    return None
+
+
 def service_of(path: str) -> str | None:
     """`backend` for `.../services/backend/spec/users.yaml`, else None."""
     parts = PurePosixPath(path).parts
@@ -56,6 +64,10 @@ def is_spec_path(path: str) -> bool:
 # -- generated code --------------------------------------------------------------------------
 
 SHARED_PACKAGE = "shared.generated"
+
+
+def str_shared_generated_dir() -> str:
+    return SHARED_PACKAGE.replace(".", "/")
 
 
 def service_root(service: str) -> str:

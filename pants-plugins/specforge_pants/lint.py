@@ -11,7 +11,7 @@ from pants.core.goals.lint import LintResult, LintTargetsRequest
 from pants.core.util_rules.partitions import PartitionerType
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.process import FallibleProcessResult
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.target import FieldSet, TransitiveTargets, TransitiveTargetsRequest
 from pants.util.logging import LogLevel
 from pants.util.meta import classproperty
@@ -40,15 +40,15 @@ class SpecLintRequest(LintTargetsRequest):
 
 
 @rule(desc="Check specs", level=LogLevel.DEBUG)
-async def lint_specs(request: SpecLintRequest.Batch[SpecLintFieldSet, Any]) -> LintResult:
+async def lint_specs(
+    request: SpecLintRequest.Batch[SpecLintFieldSet, Any], engine: SpecforgeEnginePex
+) -> LintResult:
     transitive = await Get(
         TransitiveTargets,
         TransitiveTargetsRequest(field_set.address for field_set in request.elements),
     )
     specs = [t[SpecSourceField] for t in transitive.closure if t.has_field(SpecSourceField)]
-    sources, engine = await MultiGet(
-        Get(SourceFiles, SourceFilesRequest(specs)), Get(SpecforgeEnginePex)
-    )
+    sources = await Get(SourceFiles, SourceFilesRequest(specs))
     files = sorted(sources.snapshot.files)
     result = await Get(
         FallibleProcessResult,

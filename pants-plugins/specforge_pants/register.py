@@ -4,13 +4,37 @@ Target types, codegen from specs to Python, spec linting and the `generate` and
 `sync-services` goals.
 """
 
-from specforge_pants import engine, lint, ruff
-from specforge_pants.target_types import SpecSourcesGeneratorTarget, SpecSourceTarget
+from specforge_pants import (
+    codegen,
+    dependency_inference,
+    engine,
+    generate,
+    lint,
+    module_mapper,
+    ruff,
+    tailor,
+)
+from specforge_pants import target_types as spec_target_types
+from specforge_pants.target_types import (
+    SpecAppTarget,
+    SpecSourcesGeneratorTarget,
+    SpecSourceTarget,
+)
 
 
 def target_types():
-    return [SpecSourcesGeneratorTarget, SpecSourceTarget]
+    return [SpecSourcesGeneratorTarget, SpecSourceTarget, SpecAppTarget]
 
 
 def rules():
-    return [*engine.rules(), *lint.rules(), *ruff.rules()]
+    return [
+        *spec_target_types.rules(),
+        *codegen.rules(),
+        *dependency_inference.rules(),
+        *engine.rules(),
+        *generate.rules(),
+        *lint.rules(),
+        *module_mapper.rules(),
+        *ruff.rules(),
+        *tailor.rules(),
+    ]

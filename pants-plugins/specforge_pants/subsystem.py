@@ -25,6 +25,18 @@ class Specforge(Subsystem):
             """
         ),
     )
+    engine_files = StrOption(
+        default="pants-plugins/specforge:engine-files",
+        advanced=True,
+        help=softwrap(
+            """
+            The address of a `files` target holding the engine's sources and templates. Every
+            spec target depends on it, so that a change to the engine reaches every generated
+            output and is selected by `--changed-since --changed-dependents=transitive`,
+            without packaging the engine into services.
+            """
+        ),
+    )
     broker = StrOption(
         default="redis",
         help=softwrap(

@@ -1,0 +1,187 @@
+"""Dependency inference for spec targets.
+
+- domain spec -> the models files that define the models and enums it uses, and events.yaml
+  when it publishes or subscribes;
+- models file -> the models files of the names it uses (a service's models -> shared ones);
+- events.yaml -> the models files of its message models;
+- manifest -> each consumed producer's domain spec, and the `services.yml` registry;
+- a service's app target -> the service's domain specs;
+- every spec target -> the engine (so an engine or template change reaches every output) and
+  the runtime libraries its generated code imports (pydantic, fastapi, faststream, httpx2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Tuple
+
+from pants.backend.codegen.utils import find_python_runtime_library_or_raise_error
+from pants.backend.python.dependency_inference.module_mapper import ThirdPartyPythonModuleMapping
+from pants.backend.python.subsystems.setup import PythonSetup
+from pants.build_graph.address import Address, AddressInput
+from pants.engine.fs import DigestContents, PathGlobs
+from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.target import (
+    FieldSet,
+    InferDependenciesRequest,
+    InferredDependencies,
+    WrappedTarget,
+    WrappedTargetRequest,
+)
+from pants.engine.unions import UnionRule
+from pants.util.frozendict import FrozenDict
+from pants.util.logging import LogLevel
+
+from specforge.layout import SpecKind, classify
+from specforge_pants.module_mapper import AllSpecTargets
+from specforge_pants.scan import SpecScan, scan
+from specforge_pants.subsystem import Specforge
+from specforge_pants.target_types import (
+    SpecAppSourcesField,
+    SpecDependenciesField,
+    SpecPythonResolveField,
+    SpecServiceField,
+    SpecSourceField,
+)
+
+RUNTIME_LIBRARIES = {
+    SpecKind.MODELS: ("pydantic",),
+    SpecKind.EVENTS: ("pydantic", "faststream"),
+    SpecKind.DOMAIN: ("pydantic", "fastapi"),
+    SpecKind.MANIFEST: ("pydantic", "httpx2"),
+    SpecKind.REGISTRY: (),
+}
+APP_LIBRARIES = ("fastapi", "faststream")
+
+
+@dataclass(frozen=True)
+class SpecIndex:
+    """Every spec file of the repo, scanned: what each defines, by scope."""
+
+    by_path: FrozenDict[str, Tuple[Address, SpecScan]]
+    # (scope, name) -> the models file defining it; scope is "shared" or a service.
+    types: FrozenDict[Tuple[str, str], Address]
+    events: FrozenDict[str, Address]
+    registry: Tuple[Address, ...]
+
+
+@rule(desc="Index spec files", level=LogLevel.DEBUG)
+async def index_specs(targets: AllSpecTargets) -> SpecIndex:
+    spec_targets = [t for t in targets if t.has_field(SpecSourceField)]
+    paths = [t[SpecSourceField].file_path for t in spec_targets]
+    contents = await Get(DigestContents, PathGlobs(paths))
+    text = {c.path: c.content.decode("utf-8", errors="replace") for c in contents}
+    by_path: Dict[str, Tuple[Address, SpecScan]] = {}
+    types: Dict[Tuple[str, str], Address] = {}
+    events: Dict[str, Address] = {}
+    registry: List[Address] = []
+    for tgt, path in zip(spec_targets, paths):
+        spec = classify(path)
+        result = scan(spec.kind, text.get(path, ""))
+        by_path[path] = (tgt.address, result)
+        scope = spec.service or "shared"
+        for name in sorted(result.defines):
+            types.setdefault((scope, name), tgt.address)
+        for name in sorted(result.events_defined):
+            events.setdefault(name, tgt.address)
+        if spec.kind is SpecKind.REGISTRY:
+            registry.append(tgt.address)
+    return SpecIndex(FrozenDict(by_path), FrozenDict(types), FrozenDict(events), tuple(registry))
+
+
+@dataclass(frozen=True)
+class SpecInferenceFieldSet(FieldSet):
+    required_fields = (SpecDependenciesField, SpecPythonResolveField)
+
+    dependencies: SpecDependenciesField
+    resolve: SpecPythonResolveField
+
+
+class InferSpecDependencies(InferDependenciesRequest):
+    infer_from = SpecInferenceFieldSet
+
+
+def _type_deps(index: SpecIndex, scope: str, names: Iterable[str]) -> List[Address]:
+    found = []
+    for name in sorted(names):
+        for s in (scope, "shared"):
+            if (s, name) in index.types:
+                found.append(index.types[(s, name)])
+                break
+    return found
+
+
+def _domain_target(index: SpecIndex, service: str, domain: str) -> List[Address]:
+    for ext in ("yaml", "yml"):
+        entry = index.by_path.get(f"services/{service}/spec/{domain}.{ext}")
+        if entry is not None:
+            return [entry[0]]
+    return []
+
+
+@rule(desc="Infer spec dependencies", level=LogLevel.DEBUG)
+async def infer_spec_dependencies(
+    request: InferSpecDependencies,
+    index: SpecIndex,
+    specforge: Specforge,
+    python_setup: PythonSetup,
+    module_mapping: ThirdPartyPythonModuleMapping,
+) -> InferredDependencies:
+    address = request.field_set.address
+    engine_files = await Get(
+        Address,
+        AddressInput,
+        AddressInput.parse(
+            specforge.engine_files, description_of_origin="the option `[specforge].engine_files`"
+        ),
+    )
+    deps: List[Address] = [engine_files]
+    wrapped = await Get(
+        WrappedTarget,
+        WrappedTargetRequest(address, description_of_origin="specforge dependency inference"),
+    )
+    tgt = wrapped.target
+    if tgt.has_field(SpecAppSourcesField):
+        service = tgt[SpecServiceField].value
+        libraries: Tuple[str, ...] = APP_LIBRARIES
+        for path, (addr, _) in sorted(index.by_path.items()):
+            spec = classify(path)
+            if spec.kind is SpecKind.DOMAIN and spec.service == service:
+                deps.append(addr)
+    else:
+        path = tgt[SpecSourceField].file_path
+        spec = classify(path)
+        _, result = index.by_path.get(path, (address, SpecScan()))
+        scope = spec.service or "shared"
+        deps.extend(_type_deps(index, scope, result.type_refs))
+        deps.extend(index.events[e] for e in sorted(result.event_refs) if e in index.events)
+        if spec.kind is SpecKind.MANIFEST:
+            for service, domain in result.consumes:
+                deps.extend(_domain_target(index, service, domain))
+            deps.extend(index.registry)
+        libraries = RUNTIME_LIBRARIES[spec.kind]
+        if spec.kind is SpecKind.DOMAIN and result.event_refs:
+            libraries = (*libraries, "faststream")
+        if result.mentions_email:
+            libraries = (*libraries, "email_validator")
+    resolve = request.field_set.resolve.normalized_value(python_setup)
+    for module in libraries:
+        deps.append(
+            find_python_runtime_library_or_raise_error(
+                module_mapping,
+                address,
+                module,
+                resolve=resolve,
+                resolves_enabled=python_setup.enable_resolves,
+                recommended_requirement_name=module.replace("_", "-"),
+                recommended_requirement_url=f"https://pypi.org/project/{module.replace('_', '-')}/",
+                disable_inference_option="[specforge].engine",
+            )
+        )
+    return InferredDependencies(sorted(set(d for d in deps if d != address)))
+
+
+def rules():
+    return [*collect_rules(), UnionRule(InferDependenciesRequest, InferSpecDependencies)]
+
+
