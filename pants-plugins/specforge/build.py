@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import http
 import re
 import uuid
 from collections.abc import Iterable
@@ -778,10 +777,7 @@ class _Builder:
                 )
                 continue
             seen[status] = e.loc("status")
-            try:
-                phrase = http.HTTPStatus(status).phrase
-            except ValueError:
-                phrase = f"Status {status}"
+            phrase = status_phrase(status)
             out.append(
                 ir.ErrorResponse(status, description or phrase, _pascal(phrase), e.loc("status"))
             )
@@ -1926,6 +1922,49 @@ def _type_name(t: ir.TypeRef) -> str:
 
 def _expr_text(x: tuple[TypeExpr, Location, str] | None) -> str:
     return str(x[0]) if x else "nothing"
+
+
+# Reason phrases per RFC 9110, fixed here so that generated exception names do not depend on
+# the Python version the engine runs on (http.HTTPStatus renamed some of them in 3.13).
+STATUS_PHRASES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    408: "Request Timeout",
+    409: "Conflict",
+    410: "Gone",
+    411: "Length Required",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    415: "Unsupported Media Type",
+    416: "Range Not Satisfiable",
+    417: "Expectation Failed",
+    421: "Misdirected Request",
+    422: "Unprocessable Content",
+    423: "Locked",
+    424: "Failed Dependency",
+    425: "Too Early",
+    426: "Upgrade Required",
+    428: "Precondition Required",
+    429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
+    451: "Unavailable For Legal Reasons",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+    507: "Insufficient Storage",
+}
+
+
+def status_phrase(status: int) -> str:
+    return STATUS_PHRASES.get(status, f"Status {status}")
 
 
 def _pascal(text: str) -> str:

@@ -1,0 +1,1 @@
+"""backend: REST API that owns the users."""

@@ -1,0 +1,110 @@
+"""The users domain, over SQLAlchemy."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from backend.db import Database, UserRow
+from backend.generated.users.protocol import (
+    CreateUserConflict,
+    DeleteUserNotFound,
+    GetUserNotFound,
+    UpdateUserNotFound,
+    UsersController,
+)
+from shared.generated.schemas import Role, UserCreate, UserRead, UserUpdate
+
+
+def to_read(row: UserRow) -> UserRead:
+    return UserRead(
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        telegram_id=row.telegram_id,
+        role=Role(row.role),
+        tags=list(row.tags),
+        created_at=row.created_at,
+    )
+
+
+class Users(UsersController):
+    """Users in a SQL database (see `backend.db`)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create_user(self, payload: UserCreate) -> UserRead:
+        await self.db.ensure_schema()
+        row = UserRow(
+            name=payload.name,
+            email=payload.email,
+            telegram_id=payload.telegram_id,
+            role=payload.role.value,
+            tags=list(payload.tags),
+        )
+        async with self.db.sessions() as session:
+            session.add(row)
+            try:
+                await session.commit()
+            except IntegrityError as exc:
+                raise CreateUserConflict() from exc
+            await session.refresh(row)
+        return to_read(row)
+
+    async def list_users(
+        self,
+        *,
+        role: Role | None = None,
+        telegram_id: int | None = None,
+        name_prefix: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[UserRead]:
+        await self.db.ensure_schema()
+        query = select(UserRow).order_by(UserRow.id).limit(limit).offset(offset)
+        if role is not None:
+            query = query.where(UserRow.role == role.value)
+        if telegram_id is not None:
+            query = query.where(UserRow.telegram_id == telegram_id)
+        if name_prefix:
+            escaped = name_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(UserRow.name.like(f"{escaped}%", escape="\\"))
+        async with self.db.sessions() as session:
+            rows = (await session.scalars(query)).all()
+        return [to_read(r) for r in rows]
+
+    async def get_user(self, user_id: int) -> UserRead:
+        await self.db.ensure_schema()
+        async with self.db.sessions() as session:
+            row = await session.get(UserRow, user_id)
+        if row is None:
+            raise GetUserNotFound(f"no user {user_id}")
+        return to_read(row)
+
+    async def update_user(self, user_id: int, payload: UserUpdate) -> UserRead:
+        await self.db.ensure_schema()
+        changes = payload.model_dump(exclude_unset=True)
+        async with self.db.sessions() as session:
+            row = await session.get(UserRow, user_id)
+            if row is None:
+                raise UpdateUserNotFound(f"no user {user_id}")
+            for key, value in changes.items():
+                if value is None:
+                    continue  # absent and null both mean: leave as it is
+                setattr(row, key, value.value if isinstance(value, Role) else value)
+            try:
+                await session.commit()
+            except IntegrityError as exc:
+                raise CreateUserConflict() from exc
+            await session.refresh(row)
+        return to_read(row)
+
+    async def delete_user(self, user_id: int) -> None:
+        await self.db.ensure_schema()
+        async with self.db.sessions() as session:
+            row = await session.get(UserRow, user_id)
+            if row is None:
+                raise DeleteUserNotFound(f"no user {user_id}")
+            await session.delete(row)
+            await session.commit()

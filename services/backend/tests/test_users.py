@@ -1,0 +1,79 @@
+"""The users API end to end in-process: real SQLite, real Redis for `user_registered`."""
+
+from __future__ import annotations
+
+import json
+
+import redis
+from httpx2 import AsyncClient
+
+from shared.generated.events import USER_REGISTERED
+
+
+async def create(client: AsyncClient, **fields: object) -> dict[str, object]:
+    response = await client.post("/users", json={"name": "Ada", **fields})
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def test_health(client: AsyncClient) -> None:
+    response = await client.get("/health")
+    assert response.json() == {"status": "ok", "service": "backend"}
+
+
+async def test_create_get_update_delete(client: AsyncClient) -> None:
+    user = await create(client, email="ada@example.com", tags=["math"])
+    assert user["role"] == "member" and user["tags"] == ["math"]
+    assert isinstance(user["id"], int) and user["created_at"]
+
+    got = await client.get(f"/users/{user['id']}")
+    assert got.status_code == 200 and got.json() == user
+
+    patched = await client.patch(f"/users/{user['id']}", json={"role": "admin"})
+    assert patched.status_code == 200
+    assert patched.json() == {**user, "role": "admin"}
+
+    deleted = await client.delete(f"/users/{user['id']}")
+    assert deleted.status_code == 204 and deleted.content == b""
+    missing = await client.get(f"/users/{user['id']}")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": f"no user {user['id']}"}
+
+
+async def test_declared_errors(client: AsyncClient) -> None:
+    await create(client, email="ada@example.com")
+    conflict = await client.post("/users", json={"name": "Eve", "email": "ada@example.com"})
+    assert conflict.status_code == 409
+    assert conflict.json() == {"detail": "e-mail or Telegram account already registered"}
+    for method in ("GET", "PATCH", "DELETE"):
+        response = await client.request(method, "/users/999", json={} if method == "PATCH" else None)
+        assert response.status_code == 404, method
+
+
+async def test_validation_follows_the_spec(client: AsyncClient) -> None:
+    assert (await client.post("/users", json={"name": ""})).status_code == 422
+    assert (await client.post("/users", json={"name": "x", "email": "nope"})).status_code == 422
+    assert (await client.get("/users", params={"limit": 0})).status_code == 422
+    assert (await client.get("/users/0")).status_code == 422
+
+
+async def test_list_filters_and_paging(client: AsyncClient) -> None:
+    for i, name in enumerate(["Ada", "Alan", "Grace", "Adele"]):
+        await create(client, name=name, telegram_id=100 + i, role="admin" if i % 2 else "member")
+    names = lambda r: [u["name"] for u in r.json()]  # noqa: E731
+    assert names(await client.get("/users")) == ["Ada", "Alan", "Grace", "Adele"]
+    assert names(await client.get("/users", params={"role": "admin"})) == ["Alan", "Adele"]
+    assert names(await client.get("/users", params={"name_prefix": "Ad"})) == ["Ada", "Adele"]
+    assert names(await client.get("/users", params={"telegram_id": 102})) == ["Grace"]
+    assert names(await client.get("/users", params={"limit": 2, "offset": 1})) == ["Alan", "Grace"]
+
+
+async def test_create_publishes_user_registered(
+    client: AsyncClient, redis_client: redis.Redis
+) -> None:
+    user = await create(client, name="Grace")
+    entries = redis_client.xrange(USER_REGISTERED)
+    assert len(entries) == 1
+    _, fields = entries[0]
+    assert json.loads(fields[b"__data__"]) == user

@@ -1,0 +1,1 @@
+"""notifications: sends a welcome message when a user registers."""

@@ -1,0 +1,1 @@
+"""Hand-written controllers: one per domain spec, implementing its generated Protocol."""

@@ -1,0 +1,1 @@
+"""tg_bot: chat bot that registers users through backend's API."""

@@ -1,0 +1,143 @@
+"""The generated client against a real uvicorn server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+import redis
+import uvicorn
+
+from tests.engine.conftest import require_service
+from tests.engine.fakes import modules, notes_controller, users_controller
+
+REDIS_URL = "redis://127.0.0.1:6379/7"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    def __init__(self, app: Any, port: int) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def served(generated: Path) -> Iterator[tuple[str, Any, Any, dict[str, Any]]]:
+    require_service("127.0.0.1", 6379, "Redis", "start one with `redis-server --daemonize yes`")
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    m = modules()
+    users, notes = users_controller(), notes_controller()
+    app = m["app"].create_app(users=users, notes=notes, broker=m["events"].make_broker(REDIS_URL))
+    port = free_port()
+    with Server(app, port):
+        yield f"http://127.0.0.1:{port}", users, notes, m
+
+
+async def test_client_round_trip(served: tuple[str, Any, Any, dict[str, Any]]) -> None:
+    url, users, _, m = served
+    c, s, local = m["clients"], m["schemas"], m["local"]
+    async with c.BackendClient(url) as backend:
+        payload = s.UserCreate(email="ada@example.com", name="Ada", score="2", external_id=
+                               "12345678-1234-5678-1234-567812345678")
+        user = await backend.create_user(payload)
+        assert isinstance(user, s.UserRead) and user.id == 1
+        with pytest.raises(c.BackendCreateUserConflict) as conflict:
+            await backend.create_user(payload)
+        assert conflict.value.status_code == 409 and "already" in conflict.value.detail
+        assert await backend.get_user(1) == user
+        with pytest.raises(c.BackendGetUserNotFound, match="no user 5"):
+            await backend.get_user(5)
+        assert await backend.list_users(role=s.Role.member) == [user]
+        assert await backend.list_users(role=s.Role.admin) == []
+        await backend.delete_user(1)
+        with pytest.raises(c.BackendError) as gone:  # not declared for delete: the base class
+            await backend.delete_user(1)
+        assert gone.value.status_code == 404
+
+        note = await backend.add_note(local.Note(text="hello", json="j"))
+        assert note.text == "hello" and note.json_ == "j"
+        with pytest.raises(c.BackendAddNoteUnprocessableContent, match="no thanks"):
+            await backend.add_note(local.Note(text="reject"))
+        found = await backend.find_notes(q="hel", flag=True, status=local.NoteStatus.closed)
+        assert [n.text for n in found] == ["hello"]
+        assert await backend.count_notes() == 1
+        pet = await backend.pet_of("cat x&y?")  # path segments are quoted
+        assert isinstance(pet.root, s.Cat) and pet.root.lives == 8
+        replaced = await backend.replace_note(3, local.Note(text="x"))
+        assert replaced.text == "3:x"
+
+
+async def test_retries_only_idempotent_methods(served: tuple[str, Any, Any, dict[str, Any]]) -> None:
+    url, users, _, m = served
+    c, s = m["clients"], m["schemas"]
+    users.fail_next = 2  # list_users answers 500 twice, then works
+    async with c.BackendClient(url, backoff=0.01) as backend:
+        assert await backend.list_users() == []
+        assert users.fail_next == 0
+        users.fail_next = 5
+        with pytest.raises(c.BackendError) as exc:
+            await backend.list_users()
+        assert exc.value.status_code == 500 and users.fail_next == 1  # 1 try + 3 retries
+
+
+async def test_connect_errors_are_retried_then_raised(generated: Path) -> None:
+    c = modules()["clients"]
+    calls = 0
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        nonlocal calls
+        calls += 1
+        raise httpx2.ConnectError("refused", request=request)
+
+    shared_client = httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+    backend = c.BackendClient("http://backend", client=shared_client, backoff=0.001, retries=2)
+    with pytest.raises(httpx2.ConnectError):
+        await backend.get_user(1)
+    assert calls == 3
+    calls = 0
+    with pytest.raises(httpx2.ConnectError):
+        await backend.create_user(
+            modules()["schemas"].UserCreate(email="a@b.co", name="A", score=1,
+                                            external_id="12345678-1234-5678-1234-567812345678")
+        )
+    assert calls == 1  # POST is not idempotent: no retry
+    await backend.aclose()
+    assert not shared_client.is_closed  # an injected client is the caller's to close
+    await shared_client.aclose()
+
+
+def test_base_url_comes_from_the_environment(generated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = modules()["clients"]
+    monkeypatch.delenv("BACKEND_URL", raising=False)
+    with pytest.raises(ValueError, match="BACKEND_URL"):
+        c.BackendClient()
+    monkeypatch.setenv("BACKEND_URL", "http://example.invalid:9/")
+    client = c.BackendClient()
+    assert client.base_url == "http://example.invalid:9"
+    asyncio.run(client.aclose())
