@@ -7,12 +7,12 @@ import datetime as dt
 import decimal
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field, replace
 
 from specforge import ir
-from specforge.errors import Diagnostics, Location, SpecErrors, join_path, suggest
+from specforge.errors import Diagnostics, Location, SpecError, SpecErrors, join_path, suggest
 from specforge.layout import SpecFile, SpecKind, classify
 from specforge.reader import Reader, as_reader, is_identifier
 from specforge.typeexpr import SCALAR_NAMES, TypeExpr, TypeSyntaxError, parse_type
@@ -101,7 +101,7 @@ def load_project(sources: MappingABC[str, str]) -> ir.Project:
     return project
 
 
-def check_sources(sources: MappingABC[str, str]) -> tuple[ir.Project | None, list]:
+def check_sources(sources: MappingABC[str, str]) -> tuple[ir.Project | None, list[SpecError]]:
     """Like load_project, but returns (project or None, sorted errors) instead of raising."""
     diags = Diagnostics()
     builder = _Builder(diags)
@@ -535,7 +535,8 @@ class _Builder:
                     f"named after it (rename the file to '{name}.yaml' or the domain to "
                     f"'{spec.stem}')",
                 )
-        prefix, tags = "", ()
+        prefix = ""
+        tags: tuple[str, ...] = ()
         config = top.mapping("config")
         if config is not None:
             config.check_keys(("rest",))
@@ -1869,14 +1870,16 @@ def _typed_value(node: Node, t: ir.TypeRef) -> ir.DefaultValue:
 def _violates(value: ir.DefaultValue, c: ir.Constraints) -> str | None:
     """Why `value` breaks the constraints, or None."""
     if isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool):
-        for key, ok in (
-            ("ge", lambda b: value >= b),
-            ("gt", lambda b: value > b),
-            ("le", lambda b: value <= b),
-            ("lt", lambda b: value < b),
-        ):
+        number = decimal.Decimal(str(value))
+        checks: tuple[tuple[str, Callable[[decimal.Decimal], bool]], ...] = (
+            ("ge", lambda bound: number >= bound),
+            ("gt", lambda bound: number > bound),
+            ("le", lambda bound: number <= bound),
+            ("lt", lambda bound: number < bound),
+        )
+        for key, fits in checks:
             bound = getattr(c, key)
-            if bound is not None and not ok(bound):
+            if bound is not None and not fits(decimal.Decimal(str(bound))):
                 return f"{value} breaks '{key}: {bound}'"
     if isinstance(value, str | bytes):
         if c.min_length is not None and len(value) < c.min_length:

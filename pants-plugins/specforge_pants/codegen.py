@@ -100,4 +100,3 @@ def rules():
         UnionRule(GenerateSourcesRequest, GeneratePythonFromSpecRequest),
         UnionRule(GenerateSourcesRequest, GenerateAppFromSpecsRequest),
     ]
-

@@ -183,5 +183,3 @@ async def infer_spec_dependencies(
 
 def rules():
     return [*collect_rules(), UnionRule(InferDependenciesRequest, InferSpecDependencies)]
-
-

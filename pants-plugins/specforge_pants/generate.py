@@ -21,7 +21,13 @@ from pants.engine.fs import DigestContents, MergeDigests
 from pants.engine.goal import Goal, GoalSubsystem
 from pants.engine.internals.native_engine import Digest
 from pants.engine.rules import Get, MultiGet, collect_rules, goal_rule
-from pants.engine.target import HydratedSources, HydrateSourcesRequest, SourcesField, Targets
+from pants.engine.target import (
+    HydratedSources,
+    HydrateSourcesRequest,
+    SourcesField,
+    Target,
+    Targets,
+)
 from pants.option.option_types import BoolOption
 
 from specforge import layout
@@ -49,7 +55,7 @@ class Generate(Goal):
     environment_behavior = Goal.EnvironmentBehavior.LOCAL_ONLY
 
 
-def generated_root(target) -> str:
+def generated_root(target: Target) -> str:
     """The directory (package) that holds a spec target's generated code."""
     if target.has_field(SpecAppSourcesField):
         service = target[SpecServiceField].value

@@ -54,7 +54,7 @@ async def map_spec_targets_to_modules(
         if tgt.has_field(SpecSourceField):
             modules = layout.modules_for(layout.classify(tgt[SpecSourceField].file_path))
         else:
-            modules = (layout.app_module(tgt[SpecServiceField].value),)
+            modules = (layout.app_module(str(tgt[SpecServiceField].value)),)
         for module in modules:
             mapping[resolve][module].append(ModuleProvider(tgt.address, ModuleProviderType.IMPL))
     return FirstPartyPythonMappingImpl.create(mapping)

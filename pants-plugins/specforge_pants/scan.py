@@ -20,8 +20,22 @@ except AttributeError:  # pragma: no cover
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LITERAL = re.compile(r"literal\s*\[[^\]]*\]")
 _BUILTINS = frozenset(
-    {"int", "float", "bool", "string", "str", "decimal", "date", "datetime", "uuid", "bytes",
-     "list", "dict", "literal", "enum"}
+    {
+        "int",
+        "float",
+        "bool",
+        "string",
+        "str",
+        "decimal",
+        "date",
+        "datetime",
+        "uuid",
+        "bytes",
+        "list",
+        "dict",
+        "literal",
+        "enum",
+    }
 )
 
 
@@ -75,12 +89,16 @@ def scan(kind: SpecKind, text: str) -> SpecScan:
                     defines.add(f"{name}{_pascal(str(fname))}")
                 else:
                     refs |= type_names(f.get("type"))
-        return SpecScan(defines=frozenset(defines), type_refs=frozenset(refs - defines), mentions_email=email)
+        return SpecScan(
+            defines=frozenset(defines), type_refs=frozenset(refs - defines), mentions_email=email
+        )
     if kind is SpecKind.EVENTS:
         events = _mapping(doc.get("events"))
         return SpecScan(
             events_defined=frozenset(str(e) for e in events),
-            type_refs=frozenset(n for e in events.values() for n in type_names(_mapping(e).get("message"))),
+            type_refs=frozenset(
+                n for e in events.values() for n in type_names(_mapping(e).get("message"))
+            ),
         )
     if kind is SpecKind.DOMAIN:
         refs = set()

@@ -20,7 +20,12 @@ from pants.util.logging import LogLevel
 from specforge.layout import SpecKind, classify
 from specforge_pants.target_types import SpecSourcesGeneratorTarget
 
-SPEC_GLOBS = ("shared/spec/*.yaml", "shared/spec/*.yml", "services/*/spec/*.yaml", "services/*/spec/*.yml")
+SPEC_GLOBS = (
+    "shared/spec/*.yaml",
+    "shared/spec/*.yml",
+    "services/*/spec/*.yaml",
+    "services/*/spec/*.yml",
+)
 REGISTRY_FILES = ("services.yml", "services.yaml")
 
 
@@ -35,9 +40,9 @@ async def find_putative_spec_targets(
 ) -> PutativeTargets:
     found = await Get(Paths, PathGlobs([*SPEC_GLOBS, *REGISTRY_FILES]))
     unowned = sorted(
-        p for p in set(found.files) - set(all_owned_sources) if any(
-            p == d or p.startswith(f"{d}/") for d in request.dirs
-        ) or "" in request.dirs
+        p
+        for p in set(found.files) - set(all_owned_sources)
+        if any(p == d or p.startswith(f"{d}/") for d in request.dirs) or "" in request.dirs
     )
     registry = [p for p in unowned if classify(p).kind is SpecKind.REGISTRY and "/" not in p]
     specs = [p for p in unowned if p not in registry]

@@ -9,7 +9,9 @@ service's app target, `services/<svc>/spec:spec#app`, which owns the generated a
 from __future__ import annotations
 
 from pants.backend.python.target_types import PythonResolveField
-from pants.engine.internals.graph import _generate_file_level_targets  # noqa: PLC2701
+from pants.engine.internals.graph import (  # type: ignore[attr-defined]
+    _generate_file_level_targets,
+)
 from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,
@@ -52,7 +54,12 @@ class SpecSourceField(SingleSourceField):
 
 class SpecSourceTarget(Target):
     alias = "spec_source"
-    core_fields = (*COMMON_TARGET_FIELDS, SpecDependenciesField, SpecSourceField, SpecPythonResolveField)
+    core_fields = (
+        *COMMON_TARGET_FIELDS,
+        SpecDependenciesField,
+        SpecSourceField,
+        SpecPythonResolveField,
+    )
     help = help_text(
         """
         A single spec file: `models.yaml`, `events.yaml`, a domain spec, a `manifest.yaml`, or
@@ -127,7 +134,9 @@ async def generate_spec_targets(
     request: GenerateSpecTargetsRequest, union_membership: UnionMembership
 ) -> GeneratedTargets:
     generator = request.generator
-    paths = await Get(SourcesPaths, SourcesPathsRequest(generator[SpecSourcesGeneratingSourcesField]))
+    paths = await Get(
+        SourcesPaths, SourcesPathsRequest(generator[SpecSourcesGeneratingSourcesField])
+    )
     file_targets = _generate_file_level_targets(
         SpecSourceTarget,
         generator,

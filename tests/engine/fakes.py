@@ -45,7 +45,9 @@ def users_controller() -> Any:
 
         async def update_user(self, user_id: int, payload: Any) -> Any:
             user = await self.get_user(user_id)
-            changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
+            changes = {
+                k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None
+            }
             self.rows[user_id] = user.model_copy(update=changes)
             return self.rows[user_id]
 
@@ -77,8 +79,15 @@ def notes_controller() -> Any:
             self.notes.append(payload)
             return payload
 
-        async def find_notes(self, *, q: str, day: Any = None, flag: bool = False,
-                             status: Any = None, ref: Any = None) -> Any:
+        async def find_notes(
+            self,
+            *,
+            q: str,
+            day: Any = None,
+            flag: bool = False,
+            status: Any = None,
+            ref: Any = None,
+        ) -> Any:
             self.queries.append({"q": q, "day": day, "flag": flag, "status": status, "ref": ref})
             return [n for n in self.notes if q in n.text]
 

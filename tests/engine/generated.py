@@ -29,7 +29,9 @@ def render_repo_files() -> dict[str, str]:
     return {**spec_language_files(), **extra}
 
 
-def generate(out: Path, files: dict[str, str] | None = None, broker: str = "redis") -> dict[str, str]:
+def generate(
+    out: Path, files: dict[str, str] | None = None, broker: str = "redis"
+) -> dict[str, str]:
     files = files if files is not None else render_repo_files()
     project = load_project(files)
     generated = generate_files(project, targets=list(files), apps=SERVICES, broker=broker)

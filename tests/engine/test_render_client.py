@@ -30,7 +30,9 @@ def free_port() -> int:
 
 class Server:
     def __init__(self, app: Any, port: int) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> Server:
@@ -60,11 +62,15 @@ def served(generated: Path) -> Iterator[tuple[str, Any, Any, dict[str, Any]]]:
 
 
 async def test_client_round_trip(served: tuple[str, Any, Any, dict[str, Any]]) -> None:
-    url, users, _, m = served
+    url, _, _, m = served
     c, s, local = m["clients"], m["schemas"], m["local"]
     async with c.BackendClient(url) as backend:
-        payload = s.UserCreate(email="ada@example.com", name="Ada", score="2", external_id=
-                               "12345678-1234-5678-1234-567812345678")
+        payload = s.UserCreate(
+            email="ada@example.com",
+            name="Ada",
+            score="2",
+            external_id="12345678-1234-5678-1234-567812345678",
+        )
         user = await backend.create_user(payload)
         assert isinstance(user, s.UserRead) and user.id == 1
         with pytest.raises(c.BackendCreateUserConflict) as conflict:
@@ -93,9 +99,11 @@ async def test_client_round_trip(served: tuple[str, Any, Any, dict[str, Any]]) -
         assert replaced.text == "3:x"
 
 
-async def test_retries_only_idempotent_methods(served: tuple[str, Any, Any, dict[str, Any]]) -> None:
+async def test_retries_only_idempotent_methods(
+    served: tuple[str, Any, Any, dict[str, Any]],
+) -> None:
     url, users, _, m = served
-    c, s = m["clients"], m["schemas"]
+    c = m["clients"]
     users.fail_next = 2  # list_users answers 500 twice, then works
     async with c.BackendClient(url, backoff=0.01) as backend:
         assert await backend.list_users() == []
@@ -123,8 +131,12 @@ async def test_connect_errors_are_retried_then_raised(generated: Path) -> None:
     calls = 0
     with pytest.raises(httpx2.ConnectError):
         await backend.create_user(
-            modules()["schemas"].UserCreate(email="a@b.co", name="A", score=1,
-                                            external_id="12345678-1234-5678-1234-567812345678")
+            modules()["schemas"].UserCreate(
+                email="a@b.co",
+                name="A",
+                score=1,
+                external_id="12345678-1234-5678-1234-567812345678",
+            )
         )
     assert calls == 1  # POST is not idempotent: no retry
     await backend.aclose()
@@ -132,7 +144,9 @@ async def test_connect_errors_are_retried_then_raised(generated: Path) -> None:
     await shared_client.aclose()
 
 
-def test_base_url_comes_from_the_environment(generated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_base_url_comes_from_the_environment(
+    generated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     c = modules()["clients"]
     monkeypatch.delenv("BACKEND_URL", raising=False)
     with pytest.raises(ValueError, match="BACKEND_URL"):

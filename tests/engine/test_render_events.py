@@ -18,7 +18,11 @@ REDIS_URL = "redis://127.0.0.1:6379/8"
 
 def a_user(schemas: Any, n: int = 1) -> Any:
     return schemas.UserRead(
-        id=n, email=f"u{n}@example.com", name=f"U{n}", score=1, external_id=uuid.uuid4(),
+        id=n,
+        email=f"u{n}@example.com",
+        name=f"U{n}",
+        score=1,
+        external_id=uuid.uuid4(),
         created_at=dt.datetime.now(dt.UTC),
     )
 
@@ -46,6 +50,7 @@ async def test_publish_reaches_every_group_once(generated: Path, flushed_redis: 
     got: dict[str, list[Any]] = {"a1": [], "a2": [], "b": []}
     brokers = [ev.make_broker(REDIS_URL) for _ in got]
     for (name, seen), broker in zip(got.items(), brokers, strict=True):
+
         async def handler(message: Any, seen: list[Any] = seen) -> None:
             seen.append(message)
 
@@ -101,7 +106,12 @@ async def test_a_failing_handler_leaves_the_message_pending(
 @pytest.mark.parametrize(
     ("broker", "url", "port", "how"),
     [
-        ("rabbit", "amqp://guest:guest@127.0.0.1:5672/", 5672, "start RabbitMQ with `rabbitmq-server -detached`"),
+        (
+            "rabbit",
+            "amqp://guest:guest@127.0.0.1:5672/",
+            5672,
+            "start RabbitMQ with `rabbitmq-server -detached`",
+        ),
         ("nats", "nats://127.0.0.1:4222", 4222, "start nats-server with JetStream (`-js`)"),
     ],
 )

@@ -55,12 +55,24 @@ def test_ruff_and_mypy_strict_are_clean(
     )
     assert check.returncode == 0, check.stdout + check.stderr
     fmt = subprocess.run(
-        [ruff, "format", "--check", *config, "."], cwd=root, capture_output=True, text=True, check=False
+        [ruff, "format", "--check", *config, "."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
     mypy = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--explicit-package-bases",
-         "--cache-dir", str(mypy_cache), *sorted(tree(root))],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--explicit-package-bases",
+            "--cache-dir",
+            str(mypy_cache),
+            *sorted(tree(root)),
+        ],
         cwd=root,
         capture_output=True,
         text=True,
@@ -84,10 +96,19 @@ def test_generation_is_deterministic(generated_tree: Path, tmp_path: Path) -> No
     out = tmp_path / "other-out"
     files = sorted(render_repo_files())
     result = subprocess.run(
-        [sys.executable, "-m", "specforge", "generate", "--root", str(checkout), "--out", str(out),
-         *[a for s in SERVICES for a in ("--app", s)],
-         *[a for f in files for a in ("--target", f)],
-         *files],
+        [
+            sys.executable,
+            "-m",
+            "specforge",
+            "generate",
+            "--root",
+            str(checkout),
+            "--out",
+            str(out),
+            *[a for s in SERVICES for a in ("--app", s)],
+            *[a for f in files for a in ("--target", f)],
+            *files,
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -34,8 +34,12 @@ def app_client(generated: Path) -> Iterator[tuple[TestClient, Any, Any]]:
 
 def test_users_operations_and_errors(app_client: tuple[TestClient, Any, Any]) -> None:
     client, users, _ = app_client
-    body = {"email": "ada@example.com", "name": "Ada", "score": "1.5",
-            "external_id": "12345678-1234-5678-1234-567812345678"}
+    body = {
+        "email": "ada@example.com",
+        "name": "Ada",
+        "score": "1.5",
+        "external_id": "12345678-1234-5678-1234-567812345678",
+    }
     created = client.post("/users", json=body)
     assert created.status_code == 201
     user = created.json()
@@ -78,8 +82,13 @@ def test_notes_operations(app_client: tuple[TestClient, Any, Any]) -> None:
     assert busy.status_code == 503 and busy.json() == {"detail": "try again later"}
     found = client.get(
         "/notes/search",
-        params={"q": "hell", "day": "2024-03-01", "flag": "true", "status": "closed",
-                "ref": "12345678-1234-5678-1234-567812345678"},
+        params={
+            "q": "hell",
+            "day": "2024-03-01",
+            "flag": "true",
+            "status": "closed",
+            "ref": "12345678-1234-5678-1234-567812345678",
+        },
     )
     assert [n["text"] for n in found.json()] == ["hello"]
     query = notes.queries[-1]

@@ -19,7 +19,7 @@ def test_nodes_carry_one_based_positions() -> None:
     node, errors = load("a: 1\nb:\n  - x\n  - {c: 'q'}\n")
     assert errors == []
     assert isinstance(node, Mapping)
-    (ka, va), (kb, vb) = node.items
+    (ka, va), (_, vb) = node.items
     assert ka.loc == Location("f.yaml", 1, 1) and va.loc == Location("f.yaml", 1, 4)
     assert isinstance(vb, Sequence) and vb.items[0].loc == Location("f.yaml", 3, 5)
     inner = vb.items[1]

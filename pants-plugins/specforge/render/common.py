@@ -20,7 +20,8 @@ import jinja2
 from specforge import ir, layout
 
 HERE = Path(__file__).parent
-RUFF_CONFIG = HERE / "ruff.toml"
+# Not named ruff.toml, so that ruff does not take it for the engine's own configuration.
+RUFF_CONFIG = HERE / "generated-code.ruff.toml"
 
 # Public attributes of pydantic.BaseModel (pydantic 2.x): a field of one of these names would
 # shadow it, so such fields get a trailing underscore and an alias.
@@ -178,7 +179,7 @@ class TypeNamer:
         field_ = self.imports.add("pydantic", "Field")
         return f"{annotated}[{base}, {field_}({', '.join(args)})]"
 
-    def default(self, value: ir.DefaultValue, t: ir.TypeRef | None = None) -> str:
+    def default(self, value: object, t: ir.TypeRef | None = None) -> str:
         """A Python expression for a typed default."""
         if value is None or isinstance(value, bool | int | float):
             return repr(value)
@@ -278,7 +279,7 @@ def render(template: str, **context: object) -> str:
 
 
 def ruff_binary() -> str:
-    from ruff.__main__ import find_ruff_bin
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
     return str(find_ruff_bin())
 

@@ -208,4 +208,4 @@ def operation_view(op: ir.Operation, namer: TypeNamer, *, router: bool = False) 
     if op.subscribe is not None:
         extra["subscribe"] = f"subscribe_{op.subscribe.name}"
         extra["message"] = namer.annotation(ir.ModelType(op.subscribe.message))
-    return OperationView(**{**view.__dict__, **extra})  # type: ignore[arg-type]
+    return OperationView(**{**view.__dict__, **extra})

@@ -14,5 +14,11 @@ async def test_openapi_documents_operations_and_errors(client: AsyncClient) -> N
         "$ref": "#/components/schemas/ErrorBody"
     }
     limit = next(p for p in doc["paths"]["/users"]["get"]["parameters"] if p["name"] == "limit")
-    assert limit["schema"] == {"type": "integer", "maximum": 500, "minimum": 1, "default": 50, "title": "Limit"}
+    assert limit["schema"] == {
+        "type": "integer",
+        "maximum": 500,
+        "minimum": 1,
+        "default": 50,
+        "title": "Limit",
+    }
     assert "201" in doc["paths"]["/users"]["post"]["responses"]

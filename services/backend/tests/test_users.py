@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 
-import redis
-from httpx2 import AsyncClient
+from httpx2 import AsyncClient, Response
 
-from shared.generated.events import USER_REGISTERED
+from shared.generated.events import make_broker, subscribe_user_registered
+from shared.generated.schemas import UserRead
 
 
 async def create(client: AsyncClient, **fields: object) -> dict[str, object]:
@@ -47,7 +47,9 @@ async def test_declared_errors(client: AsyncClient) -> None:
     assert conflict.status_code == 409
     assert conflict.json() == {"detail": "e-mail or Telegram account already registered"}
     for method in ("GET", "PATCH", "DELETE"):
-        response = await client.request(method, "/users/999", json={} if method == "PATCH" else None)
+        response = await client.request(
+            method, "/users/999", json={} if method == "PATCH" else None
+        )
         assert response.status_code == 404, method
 
 
@@ -58,10 +60,13 @@ async def test_validation_follows_the_spec(client: AsyncClient) -> None:
     assert (await client.get("/users/0")).status_code == 422
 
 
+def names(response: Response) -> list[str]:
+    return [u["name"] for u in response.json()]
+
+
 async def test_list_filters_and_paging(client: AsyncClient) -> None:
     for i, name in enumerate(["Ada", "Alan", "Grace", "Adele"]):
         await create(client, name=name, telegram_id=100 + i, role="admin" if i % 2 else "member")
-    names = lambda r: [u["name"] for u in r.json()]  # noqa: E731
     assert names(await client.get("/users")) == ["Ada", "Alan", "Grace", "Adele"]
     assert names(await client.get("/users", params={"role": "admin"})) == ["Alan", "Adele"]
     assert names(await client.get("/users", params={"name_prefix": "Ad"})) == ["Ada", "Adele"]
@@ -69,11 +74,21 @@ async def test_list_filters_and_paging(client: AsyncClient) -> None:
     assert names(await client.get("/users", params={"limit": 2, "offset": 1})) == ["Alan", "Grace"]
 
 
-async def test_create_publishes_user_registered(
-    client: AsyncClient, redis_client: redis.Redis
-) -> None:
-    user = await create(client, name="Grace")
-    entries = redis_client.xrange(USER_REGISTERED)
-    assert len(entries) == 1
-    _, fields = entries[0]
-    assert json.loads(fields[b"__data__"]) == user
+async def test_create_publishes_user_registered(client: AsyncClient) -> None:
+    received: list[UserRead] = []
+
+    async def observe(user: UserRead) -> None:
+        received.append(user)
+
+    observer = make_broker()  # $REDIS_URL: this suite's Redis database
+    subscribe_user_registered(observer, observe, group="test-observer")
+    await observer.start()
+    try:
+        user = await create(client, name="Grace")
+        for _ in range(200):
+            if received:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await observer.stop()
+    assert [u.model_dump(mode="json") for u in received] == [user]

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from faststream.redis import TestRedisBroker
 from httpx2 import ASGITransport, AsyncClient
+from tg_bot.generated.clients import BackendClient
 
 from backend.main import build_app
 from shared.generated.schemas import CommandReceived
 from tg_bot.controllers.commands import Commands
-from tg_bot.generated.clients import BackendClient
 
 
 @pytest.fixture

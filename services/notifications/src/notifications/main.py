@@ -1,6 +1,6 @@
 """The notifications worker: `create_worker()` with its controllers, run by FastStream.
 
-    REDIS_URL=redis://127.0.0.1:6379 ./pants run services/notifications:notifications
+REDIS_URL=redis://127.0.0.1:6379 ./pants run services/notifications:notifications
 """
 
 from __future__ import annotations

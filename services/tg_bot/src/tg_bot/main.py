@@ -1,6 +1,6 @@
 """The tg_bot worker: `create_worker()` with its controllers, run by FastStream.
 
-    BACKEND_URL=http://127.0.0.1:8000 ./pants run services/tg_bot:tg_bot
+BACKEND_URL=http://127.0.0.1:8000 ./pants run services/tg_bot:tg_bot
 """
 
 from __future__ import annotations
