@@ -17,6 +17,9 @@ from pathlib import Path
 from specforge.build import check_sources, iter_spec_files
 from specforge.errors import Location, SpecError
 
+# Exit codes: 0 fine, 1 invalid specs (located errors printed), 70 a bug in specforge.
+INTERNAL_ERROR = 70
+
 
 def read_sources(root: Path, files: Sequence[str]) -> tuple[dict[str, str], list[SpecError]]:
     """{repo-relative path: text} for the given files (or the whole repo), plus read errors."""
@@ -75,6 +78,26 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scaffold(args: argparse.Namespace) -> int:
+    from specforge.render import write_tree
+    from specforge.scaffold import COMPOSE_PATH, scaffold
+
+    root = Path(args.root)
+    sources, problems = read_sources(root, args.files)
+    project, errors = check_sources(sources)
+    errors = sorted({*problems, *errors})
+    if not errors and project is not None and project.registry is None:
+        errors = [SpecError(Location("services.yml"), "", "no services.yml among the spec files")]
+    if errors or project is None:
+        for e in errors:
+            print(e.format(), file=sys.stderr)
+        return 1
+    compose_file = root / COMPOSE_PATH
+    compose = compose_file.read_text() if compose_file.is_file() else None
+    write_tree(Path(args.out), scaffold(project, compose))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="specforge", description="Check specs and generate code from them."
@@ -112,6 +135,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     gen.add_argument("files", nargs="*", help="spec files: the targets plus what they use")
     gen.set_defaults(func=cmd_generate)
 
+    scaf = sub.add_parser(
+        "scaffold",
+        help="propose the files of every registered service (sync-services writes them)",
+    )
+    scaf.add_argument("--root", default=".", help="the repo root (default: .)")
+    scaf.add_argument("--out", required=True, help="directory to write the proposed files into")
+    scaf.add_argument("files", nargs="*", help="spec files, services.yml included")
+    scaf.set_defaults(func=cmd_scaffold)
+
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
@@ -119,6 +151,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except Exception:  # a bug in specforge, not in the specs: say so, with the traceback
+        import traceback
+
+        traceback.print_exc()
+        print(
+            "specforge: internal error (the specs passed validation; this is a bug in "
+            "specforge, please report it with the traceback above)",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

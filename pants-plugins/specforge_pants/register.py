@@ -12,6 +12,7 @@ from specforge_pants import (
     lint,
     module_mapper,
     ruff,
+    sync_services,
     tailor,
 )
 from specforge_pants import target_types as spec_target_types
@@ -36,5 +37,6 @@ def rules():
         *lint.rules(),
         *module_mapper.rules(),
         *ruff.rules(),
+        *sync_services.rules(),
         *tailor.rules(),
     ]

@@ -17,7 +17,8 @@ from tg_bot.generated.clients import BackendClient
 
 
 def build_worker() -> FastStream:
-    return create_worker(commands=Commands(BackendClient()))
+    backend = BackendClient(os.environ.get("BACKEND_URL", "http://127.0.0.1:8000"))
+    return create_worker(commands=Commands(backend))
 
 
 def main() -> None:

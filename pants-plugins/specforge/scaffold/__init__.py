@@ -1,0 +1,240 @@
+"""Scaffolding from the service registry: the files of a new service of each type, a stub
+controller for each domain spec, and the managed part of `infra/compose.yml`.
+
+The engine only proposes files; the `sync-services` goal writes those that do not exist yet
+(and the compose file's managed block), so that nothing hand-written is ever overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from specforge import ir, layout
+from specforge.render.common import Imports, TypeNamer, format_files, pascal
+from specforge.render.domain import operation_view
+
+HERE = Path(__file__).parent
+COMPOSE_PATH = "infra/compose.yml"
+BEGIN = "  # >>> services.yml (managed by `./pants sync-services`; edits here are replaced) >>>"
+END = "  # <<< services.yml <<<"
+INFRA_ENV = {"redis": ("REDIS_URL", "redis://redis:6379")}
+POSTGRES_URL = "postgresql://postgres:postgres@postgres:5432/postgres"
+
+
+@cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    return env
+
+
+def _render(template: str, **context: object) -> str:
+    return _env().get_template(template).render(**context)
+
+
+@dataclass(frozen=True)
+class DomainRef:
+    name: str
+    class_name: str
+
+
+def controller_path(service: str, domain: str) -> str:
+    return f"services/{service}/src/{service}/controllers/{domain}.py"
+
+
+def controller_class(domain: str) -> str:
+    return pascal(domain)
+
+
+def render_controller(domain: ir.Domain) -> str:
+    protocol_module = f"{layout.domain_package(domain.service, domain.name)}.protocol"
+    protocol = f"{pascal(domain.name)}Controller"
+    imports = Imports()
+    namer = TypeNamer(imports)
+    ops = [operation_view(op, namer) for op in domain.operations]
+    imports.add(protocol_module, protocol)
+    return _render(
+        "common/controller.py.j2",
+        service=domain.service,
+        domain=domain.name,
+        file=domain.file,
+        protocol=protocol,
+        protocol_module=protocol_module,
+        class_name=controller_class(domain.name),
+        imports=imports.lines(),
+        operations=ops,
+    )
+
+
+def service_files(project: ir.Project, entry: ir.ServiceEntry) -> dict[str, str]:
+    """Every file of a new service of the entry's type."""
+    name, kind = entry.name, entry.type.value
+    base = f"services/{name}"
+    ctx = {"name": name, "description": entry.description}
+    if entry.type is ir.ServiceType.DEFAULT:
+        return {
+            f"{base}/Dockerfile": _render("default/Dockerfile.j2", **ctx),
+            f"{base}/README.md": _render("default/README.md.j2", **ctx),
+        }
+    if entry.type is ir.ServiceType.NODE:
+        return {
+            f"{base}/{out}": _render(f"node/{tpl}", **ctx)
+            for out, tpl in (
+                ("BUILD", "pants-build.j2"),
+                ("Dockerfile", "Dockerfile.j2"),
+                ("package.json", "package.json.j2"),
+                ("server.js", "server.js.j2"),
+                ("server.test.js", "server.test.js.j2"),
+            )
+        }
+    domains = [DomainRef(d.name, controller_class(d.name)) for d in project.domains_of(name)]
+    files = {
+        f"{base}/BUILD": _render(f"{kind}/pants-build.j2", **ctx),
+        f"{base}/Dockerfile": _render(f"{kind}/Dockerfile.j2", **ctx),
+        f"{base}/spec/BUILD": _render("common/spec_BUILD.j2", **ctx),
+        f"{base}/src/{name}/BUILD": _render("common/src_BUILD.j2", **ctx),
+        f"{base}/src/{name}/__init__.py": _render("common/init.py.j2", **ctx),
+        f"{base}/src/{name}/main.py": _render(f"{kind}/main.py.j2", domains=domains, **ctx),
+        f"{base}/src/{name}/controllers/__init__.py": _render(
+            "common/controllers_init.py.j2", **ctx
+        ),
+        f"{base}/tests/BUILD": _render("common/tests_BUILD.j2", **ctx),
+        f"{base}/tests/test_smoke.py": _render(f"{kind}/test_smoke.py.j2", **ctx),
+    }
+    return files
+
+
+def scaffold(project: ir.Project, compose: str | None) -> dict[str, str]:
+    """{path: content} of every scaffold file of every registered service, every domain's stub
+    controller, and the compose file with its managed block brought up to date."""
+    assert project.registry is not None
+    files: dict[str, str] = {}
+    python_services = {s.name for s in project.registry.services if s.type.is_python}
+    for entry in project.registry.services:
+        files.update(service_files(project, entry))
+    for domain in project.domains:
+        if domain.service in python_services:
+            files[controller_path(domain.service, domain.name)] = render_controller(domain)
+    services = {s.name for s in project.registry.services}
+    python = {p: t for p, t in files.items() if p.endswith(".py")}
+    files.update(format_files(python, first_party=services))
+    files[COMPOSE_PATH] = merge_compose(compose, managed_block(project))
+    return files
+
+
+# -- compose -----------------------------------------------------------------------------------
+
+
+def _q(value: str) -> str:
+    """A YAML scalar, quoted when plain style would change its meaning."""
+    if value and all(c.isalnum() or c in "-_./:@" for c in value) and not value[0].isdigit():
+        return value
+    return json.dumps(value)
+
+
+def managed_block(project: ir.Project) -> list[str]:
+    assert project.registry is not None
+    lines = [BEGIN]
+    http_port, node_port = 8000, 4321
+    ports: dict[str, int] = {}
+    for s in project.registry.services:
+        if s.type is ir.ServiceType.FASTAPI:
+            ports[s.name], http_port = http_port, http_port + 1
+        elif s.type is ir.ServiceType.NODE:
+            ports[s.name], node_port = node_port, node_port + 1
+    consumers: dict[str, list[str]] = {}
+    for m in project.manifests:
+        consumers[m.service] = list(m.producers())
+    for s in project.registry.services:
+        lines.append(f"  {s.name}:")
+        if s.type is ir.ServiceType.DEFAULT:
+            lines.append(f"    build: ../services/{s.name}")
+        else:
+            lines.append(f"    image: specforge/{s.name}:latest  # ./pants package services/{s.name}:image")
+        env: dict[str, str] = {}
+        if s.type.is_python:
+            env["REDIS_URL"] = INFRA_ENV["redis"][1]
+        if s.name in ports:
+            env["HOST"] = "0.0.0.0"
+            env["PORT"] = str(8000 if s.type is ir.ServiceType.FASTAPI else 4321)
+        if any(dep == "postgres" for dep, _ in s.depends_on):
+            env["DATABASE_URL"] = POSTGRES_URL
+        for producer in consumers.get(s.name, []):
+            env[f"{producer.upper()}_URL"] = f"http://{producer}:8000"
+        if env:
+            lines.append("    environment:")
+            lines += [f"      {k}: {_q(v)}" for k, v in env.items()]
+        if s.name in ports:
+            inner = 8000 if s.type is ir.ServiceType.FASTAPI else 4321
+            lines.append(f'    ports: ["{ports[s.name]}:{inner}"]')
+        depends = dict(s.depends_on)
+        if s.type.is_python:
+            depends.setdefault("redis", "service_healthy")
+        for producer in consumers.get(s.name, []):
+            depends.setdefault(producer, "service_started")
+        if depends:
+            lines.append("    depends_on:")
+            lines += [f"      {dep}: {{condition: {cond}}}" for dep, cond in depends.items()]
+        if s.profiles:
+            lines.append(f"    profiles: [{', '.join(_q(p) for p in s.profiles)}]")
+    lines.append(END)
+    return lines
+
+
+DEFAULT_COMPOSE = """\
+# The whole system for a developer machine: the services' images (build them with
+# `./pants package ::`) plus Redis and PostgreSQL. `docker compose -f infra/compose.yml up`.
+# Everything outside the managed block is yours to edit; `./pants sync-services` keeps the
+# block in step with services.yml.
+name: specforge
+
+services:
+  redis:
+    image: redis:7
+    healthcheck:
+      test: ["CMD", "redis-cli", "ping"]
+      interval: 5s
+      timeout: 3s
+      retries: 10
+
+  postgres:
+    image: postgres:16
+    environment:
+      POSTGRES_PASSWORD: postgres
+    healthcheck:
+      test: ["CMD", "pg_isready", "-U", "postgres"]
+      interval: 5s
+      timeout: 3s
+      retries: 10
+
+{managed}
+"""
+
+
+def merge_compose(current: str | None, block: list[str]) -> str:
+    """`current` with its managed block replaced (or added after `services:`)."""
+    managed = "\n".join(block)
+    if current is None:
+        return DEFAULT_COMPOSE.format(managed=managed)
+    lines = current.splitlines()
+    if BEGIN in lines and END in lines and lines.index(BEGIN) < lines.index(END):
+        start, end = lines.index(BEGIN), lines.index(END)
+        merged = [*lines[:start], *block, *lines[end + 1 :]]
+    else:
+        at = next((i for i, line in enumerate(lines) if line.rstrip() == "services:"), None)
+        if at is None:
+            merged = [*lines, "", "services:", *block]
+        else:
+            merged = [*lines[: at + 1], *block, "", *lines[at + 1 :]]
+    return "\n".join(merged).rstrip("\n") + "\n"

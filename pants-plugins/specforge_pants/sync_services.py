@@ -1,0 +1,142 @@
+"""`pants sync-services`: keep `services/` and `infra/compose.yml` in step with `services.yml`.
+
+For every registered service without a directory, create `services/<name>/` from its type's
+scaffold; for every domain spec of a Python service without a controller, create a stub
+controller; regenerate the managed block of `infra/compose.yml`. Existing files are never
+overwritten. `--check` writes nothing and exits 1 when something is missing or stale.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+from pants.backend.python.util_rules.pex import VenvPexProcess
+from pants.base.build_root import BuildRoot
+from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
+from pants.engine.console import Console
+from pants.engine.fs import (
+    Digest,
+    DigestContents,
+    GlobMatchErrorBehavior,
+    MergeDigests,
+    PathGlobs,
+    RemovePrefix,
+)
+from pants.engine.goal import Goal, GoalSubsystem
+from pants.engine.process import FallibleProcessResult
+from pants.engine.rules import Get, collect_rules, goal_rule
+from pants.option.option_types import BoolOption
+from pants.util.logging import LogLevel
+
+from specforge_pants.engine import SpecforgeEnginePex
+from specforge_pants.generate import write_atomically
+from specforge_pants.module_mapper import AllSpecTargets
+from specforge_pants.target_types import SpecSourceField
+
+COMPOSE = "infra/compose.yml"
+OUT = "__specforge_scaffold"
+
+
+class SyncServicesSubsystem(GoalSubsystem):
+    name = "sync-services"
+    help = (
+        "Create the directory of every service in services.yml that has none (from its type's "
+        "scaffold), a stub controller for every domain spec without one, and the managed block "
+        "of infra/compose.yml. Never overwrites a file."
+    )
+
+    check = BoolOption(
+        default=False,
+        help="Write nothing; exit 1 if a service directory, a controller or the compose block "
+        "is missing or out of date (for CI).",
+    )
+
+
+class SyncServices(Goal):
+    subsystem_cls = SyncServicesSubsystem
+    environment_behavior = Goal.EnvironmentBehavior.LOCAL_ONLY
+
+
+def is_controller(rel: str) -> bool:
+    parts = Path(rel).parts
+    return len(parts) == 6 and parts[2] == "src" and parts[4] == "controllers" and parts[5] != "__init__.py"
+
+
+@goal_rule(desc="Sync services with services.yml", level=LogLevel.DEBUG)
+async def sync_services(
+    console: Console,
+    subsystem: SyncServicesSubsystem,
+    build_root: BuildRoot,
+    all_specs: AllSpecTargets,
+    engine: SpecforgeEnginePex,
+) -> SyncServices:
+    specs = [t[SpecSourceField] for t in all_specs if t.has_field(SpecSourceField)]
+    sources = await Get(SourceFiles, SourceFilesRequest(specs))
+    compose = await Get(
+        Digest, PathGlobs([COMPOSE], glob_match_error_behavior=GlobMatchErrorBehavior.ignore)
+    )
+    input_digest = await Get(Digest, MergeDigests([sources.snapshot.digest, compose]))
+    files = sorted(sources.snapshot.files)
+    result = await Get(
+        FallibleProcessResult,
+        VenvPexProcess(
+            engine.pex,
+            argv=("scaffold", "--out", OUT, *files),
+            input_digest=input_digest,
+            output_directories=(OUT,),
+            description="Scaffold services from services.yml",
+            level=LogLevel.DEBUG,
+        ),
+    )
+    if result.exit_code != 0:
+        console.print_stderr(result.stderr.decode("utf-8", errors="replace").rstrip())
+        if result.exit_code == 1:
+            console.print_stderr("sync-services: fix the specs above first.")
+        return SyncServices(exit_code=1)
+    proposed = await Get(DigestContents, RemovePrefix(result.output_digest, OUT))
+
+    root = Path(build_root.path)
+    existing_services = {p.name for p in (root / "services").glob("*") if p.is_dir()}
+    create: List[str] = []
+    kept = 0
+    compose_stale = False
+    contents = {c.path: c.content for c in proposed}
+    for rel, content in sorted(contents.items()):
+        path = root / rel
+        if rel == COMPOSE:
+            compose_stale = not path.is_file() or path.read_bytes() != content
+            continue
+        service = Path(rel).parts[1]
+        if path.exists():
+            kept += 1
+        elif service not in existing_services or is_controller(rel):
+            create.append(rel)
+
+    if subsystem.check:
+        for rel in create:
+            console.print_stderr(f"sync-services: missing {rel}")
+        if compose_stale:
+            console.print_stderr(f"sync-services: {COMPOSE} is out of date with services.yml")
+        if create or compose_stale:
+            console.print_stderr("Run `./pants sync-services` to create them.")
+            return SyncServices(exit_code=1)
+        console.print_stdout("Services are in step with services.yml.")
+        return SyncServices(exit_code=0)
+
+    for rel in create:
+        write_atomically(root / rel, contents[rel])
+        console.print_stdout(f"created {rel}")
+    if compose_stale:
+        write_atomically(root / COMPOSE, contents[COMPOSE])
+        console.print_stdout(f"updated {COMPOSE} (its services.yml block)")
+    console.print_stdout(
+        f"sync-services: {len(create)} created, {kept} existing files left alone"
+        + ("" if compose_stale else f", {COMPOSE} up to date")
+        + "."
+    )
+    return SyncServices(exit_code=0)
+
+
+def rules():
+    return collect_rules()
