@@ -164,6 +164,8 @@ async def infer_spec_dependencies(
             libraries = (*libraries, "faststream")
         if result.mentions_email:
             libraries = (*libraries, "email_validator")
+    if not specforge.infer_runtime_dependencies:
+        libraries = ()
     resolve = request.field_set.resolve.normalized_value(python_setup)
     for module in libraries:
         deps.append(
@@ -175,7 +177,7 @@ async def infer_spec_dependencies(
                 resolves_enabled=python_setup.enable_resolves,
                 recommended_requirement_name=module.replace("_", "-"),
                 recommended_requirement_url=f"https://pypi.org/project/{module.replace('_', '-')}/",
-                disable_inference_option="[specforge].engine",
+                disable_inference_option=f"[{Specforge.options_scope}].infer_runtime_dependencies",
             )
         )
     return InferredDependencies(sorted(set(d for d in deps if d != address)))

@@ -18,13 +18,14 @@ from specforge_pants import (
 from specforge_pants import target_types as spec_target_types
 from specforge_pants.target_types import (
     SpecAppTarget,
+    SpecforgeEngineTarget,
     SpecSourcesGeneratorTarget,
     SpecSourceTarget,
 )
 
 
 def target_types():
-    return [SpecSourcesGeneratorTarget, SpecSourceTarget, SpecAppTarget]
+    return [SpecSourcesGeneratorTarget, SpecSourceTarget, SpecAppTarget, SpecforgeEngineTarget]
 
 
 def rules():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pants.option.option_types import SkipOption, StrOption
+from pants.option.option_types import BoolOption, SkipOption, StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import softwrap
 
@@ -44,6 +44,18 @@ class Specforge(Subsystem):
             The FastStream broker of the generated events code: one of {", ".join(BROKERS)}.
             The broker's URL comes from the environment at run time (`REDIS_URL`,
             `RABBIT_URL`, `NATS_URL` or `KAFKA_URL`).
+            """
+        ),
+    )
+    infer_runtime_dependencies = BoolOption(
+        default=True,
+        advanced=True,
+        help=softwrap(
+            """
+            Infer a dependency of every spec target on the `python_requirement` targets of the
+            libraries its generated code imports (pydantic, fastapi, faststream, httpx2 and
+            email-validator), found through the module mapping of the target's resolve. Turn
+            this off to declare those dependencies by hand.
             """
         ),
     )

@@ -125,6 +125,24 @@ class SpecSourcesGeneratorTarget(TargetGenerator):
     )
 
 
+class SpecforgeEngineSourcesField(MultipleSourcesField):
+    default = ("**/*.py", "**/*.j2", "**/*.toml")
+    help = "The engine's source files and templates."
+
+
+class SpecforgeEngineTarget(Target):
+    alias = "specforge_engine"
+    core_fields = (*COMMON_TARGET_FIELDS, SpecforgeEngineSourcesField)
+    help = help_text(
+        """
+        The specforge engine's files, as a dependency of every spec target (see
+        `[specforge].engine_files`): editing a renderer or a template then reaches every
+        generated output and `--changed-dependents`. Unlike a `files` target, it is never
+        copied into sandboxes or packaged into services.
+        """
+    )
+
+
 class GenerateSpecTargetsRequest(GenerateTargetsRequest):
     generate_from = SpecSourcesGeneratorTarget
 

@@ -9,6 +9,7 @@ from pants.engine.internals.scheduler import ExecutionError
 from pants.engine.target import (
     HydratedSources,
     HydrateSourcesRequest,
+    InvalidFieldException,
     SourcesPaths,
     SourcesPathsRequest,
     Tags,
@@ -150,9 +151,12 @@ def test_spec_source_rejects_a_non_yaml_file(rule_runner: RuleRunner) -> None:
     with pytest.raises(ExecutionError) as exc:
         tgt = rule_runner.get_target(Address("bad"))
         rule_runner.request(HydratedSources, [HydrateSourcesRequest(tgt[SpecSourceField])])
-    message = str(exc.value)
-    assert "bad/notes.txt" in message
-    assert "('.yaml', '.yml')" in message
+    (error,) = exc.value.wrapped_exceptions
+    assert isinstance(error, InvalidFieldException)
+    assert (
+        "The 'source' field in target bad:bad can only contain files that end in one of "
+        "['.yaml', '.yml'], but it had these files: ['bad/notes.txt']."
+    ) in str(error)
 
 
 def test_spec_sources_rejects_a_non_yaml_file(rule_runner: RuleRunner) -> None:
@@ -165,6 +169,9 @@ def test_spec_sources_rejects_a_non_yaml_file(rule_runner: RuleRunner) -> None:
     )
     with pytest.raises(ExecutionError) as exc:
         targets_in(rule_runner, "bad_gen")
-    message = str(exc.value)
-    assert "bad_gen/notes.txt" in message
-    assert "('.yaml', '.yml')" in message
+    (error,) = exc.value.wrapped_exceptions
+    assert isinstance(error, InvalidFieldException)
+    assert (
+        "The 'sources' field in target bad_gen:bad_gen can only contain files that end in one "
+        "of ['.yaml', '.yml'], but it had these files: ['bad_gen/notes.txt']."
+    ) in str(error)

@@ -9,29 +9,56 @@ from textwrap import dedent
 from typing import Dict, Iterable, List, Mapping, Optional
 from urllib.parse import urlparse
 
-from pants.backend.python import register as python_backend
+from pants.backend.python import target_types_rules as python_target_types_rules
+from pants.backend.python.dependency_inference import rules as python_inference_rules
+from pants.backend.python.target_types import (
+    PythonRequirementTarget,
+    PythonSourcesGeneratorTarget,
+    PythonSourceTarget,
+)
+from pants.backend.python.util_rules import pex_from_targets
 from pants.core.target_types import FilesGeneratorTarget, FileTarget
 from pants.core.target_types import rules as core_target_types_rules
 from pants.engine.rules import QueryRule
 from pants.testutil.rule_runner import RuleRunner
 
-from specforge_pants import register as specforge_backend
+from specforge_pants import (
+    codegen,
+    dependency_inference,
+    engine,
+    generate,
+    module_mapper,
+    register,
+    tailor,
+    target_types,
+)
 
 
 def plugin_rule_runner(*query_rules: QueryRule) -> RuleRunner:
-    """A RuleRunner with the Python backend, `files` targets and every rule of the plugin."""
+    """A RuleRunner with Python and `files` targets and the plugin's rules (all but the
+    lint and fmt ones, which need the whole lint machinery)."""
     return RuleRunner(
         rules=[
-            *python_backend.rules(),
+            *python_target_types_rules.rules(),
+            *python_inference_rules.rules(),
+            *pex_from_targets.rules(),
             *core_target_types_rules(),
-            *specforge_backend.rules(),
+            *target_types.rules(),
+            *codegen.rules(),
+            *dependency_inference.rules(),
+            *engine.rules(),
+            *generate.rules(),
+            *module_mapper.rules(),
+            *tailor.rules(),
             *query_rules,
         ],
         target_types=[
-            *python_backend.target_types(),
+            PythonSourcesGeneratorTarget,
+            PythonSourceTarget,
+            PythonRequirementTarget,
             FilesGeneratorTarget,
             FileTarget,
-            *specforge_backend.target_types(),
+            *register.target_types(),
         ],
     )
 
