@@ -4,6 +4,7 @@ from textwrap import dedent
 
 import pytest
 from pants.backend.python.dependency_inference.module_mapper import (
+    FirstPartyPythonMappingImpl,
     FirstPartyPythonModuleMapping,
     ModuleProvider,
     ModuleProviderType,
@@ -13,6 +14,7 @@ from pants.engine.addresses import Address, Addresses
 from pants.engine.target import Dependencies, DependenciesRequest
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
+from specforge_pants.module_mapper import SpecPythonMappingMarker
 from specforge_pants.testutil import SPEC_REPO, plugin_rule_runner
 
 
@@ -39,6 +41,7 @@ RESOLVES = "{'python-default': 'default.lock', 'billing': 'billing.lock'}"
 def rule_runner() -> RuleRunner:
     rule_runner = plugin_rule_runner(
         QueryRule(FirstPartyPythonModuleMapping, []),
+        QueryRule(FirstPartyPythonMappingImpl, [SpecPythonMappingMarker]),
         QueryRule(Addresses, [DependenciesRequest]),
     )
     rule_runner.write_files(
@@ -97,9 +100,17 @@ def test_generated_modules_map_to_their_spec_targets(rule_runner: RuleRunner) ->
     assert providers("billing.generated.users", "billing") == {BILLING_USERS}
     assert providers("billing.generated.users") == set()
 
-    # Exactly these modules, and nothing for the registry or the `generated` packages.
-    default = mapping.resolves_to_modules_to_providers["python-default"]
-    assert dict(default) == {
+
+
+def test_the_plugin_maps_exactly_the_generated_modules(rule_runner: RuleRunner) -> None:
+    # Nothing for the registry, nor for the `generated` packages themselves.
+    impl = rule_runner.request(FirstPartyPythonMappingImpl, [SpecPythonMappingMarker()])
+    assert set(impl) == {"python-default", "billing"}
+    assert dict(impl["billing"]) == {
+        f"billing.generated.users{m}": (ModuleProvider(BILLING_USERS, ModuleProviderType.IMPL),)
+        for m in ("", ".protocol", ".router")
+    } | {"billing.generated.app": (ModuleProvider(app("billing"), ModuleProviderType.IMPL),)}
+    assert dict(impl["python-default"]) == {
         "backend.generated.app": (ModuleProvider(app("backend"), ModuleProviderType.IMPL),),
         "backend.generated.orders": (ModuleProvider(BACKEND_ORDERS, ModuleProviderType.IMPL),),
         "backend.generated.orders.protocol": (

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from pants.core.goals.tailor import (
@@ -39,10 +40,11 @@ async def find_putative_spec_targets(
     request: PutativeSpecTargetsRequest, all_owned_sources: AllOwnedSources
 ) -> PutativeTargets:
     found = await Get(Paths, PathGlobs([*SPEC_GLOBS, *REGISTRY_FILES]))
+    # Like every tailor, only files directly in the requested directories (`tailor dir` is that
+    # directory alone; `tailor dir::` requests each directory below it).
+    dirs = set(request.dirs)
     unowned = sorted(
-        p
-        for p in set(found.files) - set(all_owned_sources)
-        if any(p == d or p.startswith(f"{d}/") for d in request.dirs) or "" in request.dirs
+        p for p in set(found.files) - set(all_owned_sources) if os.path.dirname(p) in dirs
     )
     registry = [p for p in unowned if classify(p).kind is SpecKind.REGISTRY and "/" not in p]
     specs = [p for p in unowned if p not in registry]

@@ -1,29 +1,69 @@
-"""tg_bot's commands against a real backend app, through the generated client."""
+"""tg_bot's commands through the generated client, against backend's generated users router
+served in-process with an in-memory controller. (Only backend's *spec* is a dependency here,
+not its code: changing a backend controller does not retest tg_bot.)"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from faststream.redis import TestRedisBroker
+from fastapi import FastAPI
+from faststream.redis import RedisBroker, TestRedisBroker
 from httpx2 import ASGITransport, AsyncClient
+
+from backend.generated.users.protocol import CreateUserConflict, GetUserNotFound, UsersController
+from backend.generated.users.router import create_router
+from shared.generated.schemas import CommandReceived, Role, UserCreate, UserRead, UserUpdate
+from tg_bot.controllers.commands import Commands
 from tg_bot.generated.clients import BackendClient
 
-from backend.main import build_app
-from shared.generated.schemas import CommandReceived
-from tg_bot.controllers.commands import Commands
+
+class InMemoryUsers(UsersController):
+    def __init__(self) -> None:
+        self.users: list[UserRead] = []
+
+    async def create_user(self, payload: UserCreate) -> UserRead:
+        if any(u.telegram_id == payload.telegram_id for u in self.users):
+            raise CreateUserConflict()
+        user = UserRead(
+            id=len(self.users) + 1, created_at=datetime.now(UTC), **payload.model_dump()
+        )
+        self.users.append(user)
+        return user
+
+    async def list_users(
+        self,
+        *,
+        role: Role | None = None,
+        telegram_id: int | None = None,
+        name_prefix: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[UserRead]:
+        found = [u for u in self.users if telegram_id is None or u.telegram_id == telegram_id]
+        return found[offset : offset + limit]
+
+    async def get_user(self, user_id: int) -> UserRead:
+        for u in self.users:
+            if u.id == user_id:
+                return u
+        raise GetUserNotFound()
+
+    async def update_user(self, user_id: int, payload: UserUpdate) -> UserRead:
+        raise NotImplementedError
+
+    async def delete_user(self, user_id: int) -> None:
+        raise NotImplementedError
 
 
 @pytest.fixture
-async def backend(tmp_path: Path) -> AsyncIterator[BackendClient]:
-    app = build_app(f"sqlite:///{tmp_path / 'backend.sqlite3'}")
-    # backend publishes `user_registered`; an in-memory broker stands in for Redis here
-    # (tests/integration runs the real thing).
-    async with TestRedisBroker(app.state.broker):
-        transport = ASGITransport(app=app)
-        async with AsyncClient(transport=transport) as http:
+async def backend() -> AsyncIterator[BackendClient]:
+    broker = RedisBroker()
+    app = FastAPI()
+    app.include_router(create_router(InMemoryUsers(), broker=broker))
+    async with TestRedisBroker(broker):  # create_user publishes user_registered: in memory here
+        async with AsyncClient(transport=ASGITransport(app=app)) as http:
             yield BackendClient("http://backend", client=http)
 
 
@@ -44,3 +84,8 @@ async def test_start_registers_once(backend: BackendClient) -> None:
 async def test_start_without_a_name(backend: BackendClient) -> None:
     await Commands(backend).handle_command(command("/start", chat_id=9))
     assert [u.name for u in await backend.list_users()] == ["user9"]
+
+
+async def test_unknown_commands_are_ignored(backend: BackendClient) -> None:
+    await Commands(backend).handle_command(command("/dance"))
+    assert await backend.list_users() == []

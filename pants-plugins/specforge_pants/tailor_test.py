@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import pytest
+from pants.core.goals.tailor import AllOwnedSources, PutativeTarget, PutativeTargets
+from pants.testutil.rule_runner import QueryRule, RuleRunner
+
+from specforge_pants.tailor import PutativeSpecTargetsRequest
+from specforge_pants.tailor import rules as tailor_rules
+from specforge_pants.target_types import SpecSourcesGeneratorTarget
+
+FILES = {
+    "services.yml": "services: []\n",
+    "shared/spec/models.yaml": "models: {}\n",
+    "shared/spec/events.yaml": "events: {}\n",
+    "shared/spec/README.md": "",
+    "services/x/spec/a.yaml": "domain: a\n",
+    "services/x/spec/b.yml": "domain: b\n",
+    "services/x/spec/manifest.yaml": "consumes: []\n",
+    "services/x/config.yaml": "not a spec\n",
+    "services/x/spec/nested/c.yaml": "domain: c\n",
+    # yaml files elsewhere are not specs, even under a `spec` or `services/*/spec` directory.
+    "tests/fixtures/spec/a.yaml": "domain: a\n",
+    "tests/fixtures/services/y/spec/d.yaml": "domain: d\n",
+    "tests/fixtures/services.yml": "services: []\n",
+    "config.yaml": "key: value\n",
+    "docs/spec/e.yaml": "domain: e\n",
+}
+ALL_DIRS = tuple(sorted({"", *(path.rpartition("/")[0] for path in FILES)}))
+
+
+@pytest.fixture(scope="module")
+def rule_runner() -> RuleRunner:
+    rule_runner = RuleRunner(
+        rules=[*tailor_rules(), QueryRule(PutativeTargets, [PutativeSpecTargetsRequest, AllOwnedSources])],
+        target_types=[SpecSourcesGeneratorTarget],
+    )
+    rule_runner.write_files(FILES)
+    return rule_runner
+
+
+def putative(
+    rule_runner: RuleRunner, dirs: tuple[str, ...], owned: tuple[str, ...] = ()
+) -> PutativeTargets:
+    return rule_runner.request(
+        PutativeTargets, [PutativeSpecTargetsRequest(dirs), AllOwnedSources(owned)]
+    )
+
+
+def spec_sources(path: str, *files: str) -> PutativeTarget:
+    return PutativeTarget(
+        path=path,
+        name="spec",
+        type_alias="spec_sources",
+        triggering_sources=files,
+        owned_sources=("*.yaml", "*.yml"),
+    )
+
+
+REGISTRY = PutativeTarget(
+    path="",
+    name="registry",
+    type_alias="spec_sources",
+    triggering_sources=("services.yml",),
+    owned_sources=("services.yml",),
+    kwargs={"sources": ("services.yml",)},
+)
+
+
+def test_spec_dirs_and_the_registry(rule_runner: RuleRunner) -> None:
+    result = putative(rule_runner, ALL_DIRS)
+    assert sorted(result, key=lambda p: (p.path, p.name)) == [
+        REGISTRY,
+        spec_sources("services/x/spec", "a.yaml", "b.yml", "manifest.yaml"),
+        spec_sources("shared/spec", "events.yaml", "models.yaml"),
+    ]
+    registry = next(p for p in result if p.name == "registry")
+    assert registry.generate_build_file_stanza("    ") == (
+        'spec_sources(\n    name="registry",\n    sources=[\n        "services.yml",\n    ],\n)\n'
+    )
+
+
+def test_owned_files_are_not_proposed(rule_runner: RuleRunner) -> None:
+    owned = ("services.yml", "shared/spec/models.yaml", "services/x/spec/a.yaml")
+    assert set(putative(rule_runner, ALL_DIRS, owned)) == {
+        spec_sources("services/x/spec", "b.yml", "manifest.yaml"),
+        spec_sources("shared/spec", "events.yaml"),
+    }
+
+
+def test_only_the_requested_directories(rule_runner: RuleRunner) -> None:
+    # `tailor services/x/spec` (one directory) and `tailor shared/spec::`
+    assert set(putative(rule_runner, ("services/x/spec",))) == {
+        spec_sources("services/x/spec", "a.yaml", "b.yml", "manifest.yaml")
+    }
+    assert set(putative(rule_runner, ("shared/spec",))) == {
+        spec_sources("shared/spec", "events.yaml", "models.yaml")
+    }
+    # `tailor :` or `tailor services/x`: files directly in those directories only.
+    assert set(putative(rule_runner, ("",))) == {REGISTRY}
+    assert set(putative(rule_runner, ("services/x",))) == set()
+    assert set(putative(rule_runner, ("tests/fixtures/spec", "docs/spec"))) == set()
