@@ -51,7 +51,10 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "BUILD").write_text(build[: build.index("# The repo's own files")])
     run(["git", "init", "-q", "-b", "main"], root)
     run(["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", "add", "-A"], root)
-    run(["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", "commit", "-qm", "base"], root)
+    run(
+        ["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", "commit", "-qm", "base"],
+        root,
+    )
     return root
 
 
@@ -63,8 +66,14 @@ def selected_tests(repo: Path, path: str, edit: str) -> set[str]:
     run([*git, "commit", "-qam", f"edit {path}"], repo)
     try:
         out = run(
-            ["./pants", "--no-pantsd", "--changed-since=HEAD~1", "--changed-dependents=transitive",
-             "--filter-target-type=python_test", "list"],
+            [
+                "./pants",
+                "--no-pantsd",
+                "--changed-since=HEAD~1",
+                "--changed-dependents=transitive",
+                "--filter-target-type=python_test",
+                "list",
+            ],
             repo,
         )
     finally:

@@ -33,7 +33,9 @@ REDIS_DB = 12
 RUN_ID = uuid.uuid4().hex[:8]
 
 
-def docker(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def docker(
+    *args: str, check: bool = True, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -72,7 +74,15 @@ def images(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
                 (context / "services" / name).mkdir(parents=True, exist_ok=True)
                 shutil.copy(sandbox / "services" / name / f, context / "services" / name / f)
         tag = f"specforge-test/{name}:{RUN_ID}"
-        docker("build", "--quiet", "-t", tag, "-f", str(sandbox / "services" / name / "Dockerfile"), str(context))
+        docker(
+            "build",
+            "--quiet",
+            "-t",
+            tag,
+            "-f",
+            str(sandbox / "services" / name / "Dockerfile"),
+            str(context),
+        )
         built[name] = tag
     yield built
     docker("rmi", "--force", *built.values(), check=False)
@@ -174,8 +184,10 @@ def test_worker_container_consumes_from_the_host_redis(images: dict[str, str]) -
 
 def test_tg_bot_and_frontend_containers_start_as_non_root(images: dict[str, str]) -> None:
     port = free_port()
-    bot = Container(images["tg_bot"], {"REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
-                                      "BACKEND_URL": "http://127.0.0.1:9"})
+    bot = Container(
+        images["tg_bot"],
+        {"REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}", "BACKEND_URL": "http://127.0.0.1:9"},
+    )
     front = Container(images["frontend"], {"HOST": "127.0.0.1", "PORT": str(port)})
     try:
         front.wait_http(f"http://127.0.0.1:{port}/health")

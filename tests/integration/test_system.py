@@ -80,7 +80,12 @@ def test_command_to_welcome_and_restarts(
     common = {"REDIS_URL": redis_url, "EVENTS_RECLAIM_AFTER_MS": "1000", "LOG_LEVEL": "INFO"}
 
     def backend() -> Process:
-        p = Process("backend", BACKEND, {**common, "PORT": str(port), "DATABASE_URL": database_url}, tmp_path)
+        p = Process(
+            "backend",
+            BACKEND,
+            {**common, "PORT": str(port), "DATABASE_URL": database_url},
+            tmp_path,
+        )
         processes.append(p.start())
         p.wait_http(f"{backend_url}/health")
         return p
@@ -93,16 +98,22 @@ def test_command_to_welcome_and_restarts(
         worker.wait_log("started")
 
     # 1. A chat command: tg_bot -> backend (generated client) -> user_registered -> welcome.
-    publish(redis_url, publish_command_received,
-            CommandReceived(chat_id=4242, text="/start Ada", sent_at=datetime.now(UTC)))
+    publish(
+        redis_url,
+        publish_command_received,
+        CommandReceived(chat_id=4242, text="/start Ada", sent_at=datetime.now(UTC)),
+    )
     eventually(lambda: r.hlen(WELCOMES) == 1, "the welcome of Ada")
     users = httpx2.get(f"{backend_url}/users", params={"telegram_id": 4242}).json()
     assert [(u["name"], u["telegram_id"]) for u in users] == [("Ada", 4242)]
     welcome = json.loads(r.hget(WELCOMES, str(users[0]["id"])) or b"{}")
     assert welcome == {"user_id": users[0]["id"], "text": "Welcome, Ada!"}
     # The same command again (at-least-once delivery): still one user, one welcome.
-    publish(redis_url, publish_command_received,
-            CommandReceived(chat_id=4242, text="/start Ada", sent_at=datetime.now(UTC)))
+    publish(
+        redis_url,
+        publish_command_received,
+        CommandReceived(chat_id=4242, text="/start Ada", sent_at=datetime.now(UTC)),
+    )
     bot.wait_log("chat 4242 is user", timeout=30)
     assert r.hlen(WELCOMES) == 1
     assert len(httpx2.get(f"{backend_url}/users").json()) == 1
@@ -120,7 +131,8 @@ def test_command_to_welcome_and_restarts(
     # 3. notifications killed while events are in flight, then restarted: none is lost.
     total = 200
     in_flight = [
-        UserRead(id=10_000 + i, name=f"Burst {i}", created_at=datetime.now(UTC)) for i in range(total)
+        UserRead(id=10_000 + i, name=f"Burst {i}", created_at=datetime.now(UTC))
+        for i in range(total)
     ]
 
     async def burst() -> None:
@@ -144,6 +156,9 @@ def test_command_to_welcome_and_restarts(
     print(f"welcomes done when notifications was killed: {done_at_kill} of {total}")
     assert 0 < done_at_kill < total  # killed mid-burst, not before or after it
     pending = r.xpending("users.registered", "notifications")
-    eventually(lambda: r.xpending("users.registered", "notifications")["pending"] == 0,
-               "no pending messages", timeout=30)
+    eventually(
+        lambda: r.xpending("users.registered", "notifications")["pending"] == 0,
+        "no pending messages",
+        timeout=30,
+    )
     del pending

@@ -100,7 +100,8 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
         imports=rimports.lines(),
         operations=ops,
         broker_class=broker_class if uses_broker else None,
-        rest=[o for o in ops if o.method],
+        # Literal paths before parametrized ones: `/users/count` must not reach `/{user_id}`.
+        rest=sorted((o for o in ops if o.method), key=lambda o: (o.path or "").count("{")),
         subscribed=[o for o in ops if o.subscribe],
         prefix=domain.prefix,
         tags=list(domain.tags) or [domain.name],

@@ -161,7 +161,9 @@ def managed_block(project: ir.Project) -> list[str]:
         if s.type is ir.ServiceType.DEFAULT:
             lines.append(f"    build: ../services/{s.name}")
         else:
-            lines.append(f"    image: specforge/{s.name}:latest  # ./pants package services/{s.name}:image")
+            lines.append(
+                f"    image: specforge/{s.name}:latest  # ./pants package services/{s.name}:image"
+            )
         env: dict[str, str] = {}
         if s.type.is_python:
             env["REDIS_URL"] = INFRA_ENV["redis"][1]

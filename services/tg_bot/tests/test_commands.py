@@ -8,15 +8,15 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from backend.generated.users.protocol import CreateUserConflict, GetUserNotFound, UsersController
+from backend.generated.users.router import create_router
 from fastapi import FastAPI
 from faststream.redis import RedisBroker, TestRedisBroker
 from httpx2 import ASGITransport, AsyncClient
+from tg_bot.generated.clients import BackendClient
 
-from backend.generated.users.protocol import CreateUserConflict, GetUserNotFound, UsersController
-from backend.generated.users.router import create_router
 from shared.generated.schemas import CommandReceived, Role, UserCreate, UserRead, UserUpdate
 from tg_bot.controllers.commands import Commands
-from tg_bot.generated.clients import BackendClient
 
 
 class InMemoryUsers(UsersController):
@@ -62,9 +62,9 @@ async def backend() -> AsyncIterator[BackendClient]:
     broker = RedisBroker()
     app = FastAPI()
     app.include_router(create_router(InMemoryUsers(), broker=broker))
-    async with TestRedisBroker(broker):  # create_user publishes user_registered: in memory here
-        async with AsyncClient(transport=ASGITransport(app=app)) as http:
-            yield BackendClient("http://backend", client=http)
+    # create_user publishes user_registered: to an in-memory broker here.
+    async with TestRedisBroker(broker), AsyncClient(transport=ASGITransport(app=app)) as http:
+        yield BackendClient("http://backend", client=http)
 
 
 def command(text: str, chat_id: int = 42) -> CommandReceived:
