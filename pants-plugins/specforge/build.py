@@ -7,6 +7,8 @@ import datetime as dt
 import decimal
 import re
 import uuid
+
+import yaml
 from collections.abc import Callable, Iterable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field, replace
@@ -17,6 +19,8 @@ from specforge.layout import SpecFile, SpecKind, classify
 from specforge.reader import Reader, as_reader, is_identifier
 from specforge.typeexpr import SCALAR_NAMES, TypeExpr, TypeSyntaxError, parse_type
 from specforge.yamlio import Mapping, Node, Scalar, Sequence, kind_of, load_yaml
+
+_FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -101,12 +105,21 @@ def load_project(sources: MappingABC[str, str]) -> ir.Project:
     return project
 
 
-def check_sources(sources: MappingABC[str, str]) -> tuple[ir.Project | None, list[SpecError]]:
-    """Like load_project, but returns (project or None, sorted errors) instead of raising."""
+def check_sources(
+    sources: MappingABC[str, str], *, shallow: Iterable[str] = ()
+) -> tuple[ir.Project | None, list[SpecError]]:
+    """Like load_project, but returns (project or None, sorted errors) instead of raising.
+
+    Models and events files named in `shallow` are only indexed: their names (models,
+    variants, enums, events) are defined and resolvable, but their fields are neither built nor
+    validated. Code generation uses this for the files a target merely depends on (each is
+    fully checked by its own target); `check` never does.
+    """
     diags = Diagnostics()
     builder = _Builder(diags)
+    shallow = frozenset(shallow)
     for path in sorted(sources):
-        builder.add_file(classify(path), sources[path])
+        builder.add_file(classify(path), sources[path], shallow=path in shallow)
     project = builder.build()
     errors = diags.sorted()
     return (None if errors else project), errors
@@ -163,6 +176,7 @@ class _RawModel:
     variants: list[_RawVariant] = field(default_factory=list)
     union: list[_Name] = field(default_factory=list)
     discriminator: _Name | None = None
+    shallow: bool = False  # only its names are known (see check_sources)
 
 
 @dataclass
@@ -253,8 +267,10 @@ class _Builder:
 
     # -- pass 1: files ------------------------------------------------------------------------
 
-    def add_file(self, spec: SpecFile, text: str) -> None:
+    def add_file(self, spec: SpecFile, text: str, *, shallow: bool = False) -> None:
         self.files.append(spec.path)
+        if shallow and spec.kind in (SpecKind.MODELS, SpecKind.EVENTS) and self.index(spec, text):
+            return
         before = len(self.diags.errors)
         node = load_yaml(text, spec.path, self.diags)
         if len(self.diags.errors) > before:
@@ -298,6 +314,58 @@ class _Builder:
             self.read_manifest(spec, top)
         else:
             self.read_registry(spec, top)
+
+    def index(self, spec: SpecFile, text: str) -> bool:
+        """Define the names of a models or events file without building its fields; False
+        (and nothing defined) when the file is not a well-formed spec, which a full load
+        then reports."""
+        try:
+            doc = yaml.load(text, Loader=_FastLoader)
+        except yaml.YAMLError:
+            return False
+        if not isinstance(doc, dict):
+            return False
+        top = Location(spec.path)
+        origin = ir.Origin(spec.path, spec.service or ir.SHARED)
+        try:
+            if spec.kind is SpecKind.EVENTS:
+                events = doc.get("events") or {}
+                for name, e in events.items():
+                    message = e.get("message")
+                    self.events.append(
+                        _RawEvent(
+                            name=str(name),
+                            loc=top,
+                            path=f"events.{name}",
+                            file=spec.path,
+                            message=_Name(str(message), top, f"events.{name}.message"),
+                            publish=e.get("publish") is True,
+                            subscribe=e.get("subscribe") is True,
+                            channel=str(e.get("channel") or name),
+                            channel_loc=top,
+                            description=None,
+                        )
+                    )
+                return True
+            for name, e in (doc.get("enums") or {}).items():
+                values = tuple(str(v) for v in e.get("values") or ())
+                self.enums.append(_RawEnum(str(name), values, None, top, origin))
+            for name, m in (doc.get("models") or {}).items():
+                model = _RawModel(str(name), top, f"models.{name}", origin, None, shallow=True)
+                for variant in m.get("variants") or {}:
+                    model.variants.append(
+                        _RawVariant(str(variant), top, f"models.{name}.variants.{variant}", [], [])
+                    )
+                for fname, f in (m.get("fields") or {}).items():
+                    if isinstance(f, dict) and f.get("type") == "enum":
+                        values = tuple(str(v) for v in f.get("values") or ())
+                        enum_name = f"{name}{_pascal(str(fname))}"
+                        self.enums.append(_RawEnum(enum_name, values, None, top, origin))
+                self.models.append(model)
+        except (AttributeError, TypeError):
+            del self.events[:]  # not the shape of a spec: let the full load say why
+            return False
+        return True
 
     # models.yaml ------------------------------------------------------------------------------
 
@@ -348,6 +416,11 @@ class _Builder:
                     path,
                     f"enum value '{text}' is not an identifier (letters, digits and '_', "
                     "not starting with a digit, not a Python keyword)",
+                )
+                continue
+            if text.startswith("_") or text == "mro":
+                self.diags.error(
+                    node.loc, path, f"enum value '{text}' is reserved by Python's enum module"
                 )
                 continue
             if text in seen:
@@ -1017,6 +1090,8 @@ class _Builder:
         for m in raw_models:
             scope = m.origin.scope
             model = self.ir_models[(scope, m.name)]
+            if m.shallow:
+                continue
             if m.union:
                 self.build_union(m, model)
                 continue
@@ -1280,6 +1355,10 @@ class _Builder:
     def discriminator_literal(self, key: tuple[str, str], disc: str) -> object | None:
         raw = self.raw_by_name.get(key)
         fields: list[_RawField] = []
+        if isinstance(raw, _RawModel) and raw.shallow:
+            return f"<{raw.name}>"  # defined in a file only indexed here: checked there
+        if key in self.variant_names and self.variant_names[key][0].shallow:
+            return f"<{key[1]}>"
         if isinstance(raw, _RawModel):
             fields = raw.fields
         elif key in self.variant_names:

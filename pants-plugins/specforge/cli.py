@@ -65,14 +65,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     root = Path(args.root)
     sources, problems = read_sources(root, args.files)
-    project, errors = check_sources(sources)
+    # Without --target, every given file is a target, unless only app factories are asked for.
+    targets = args.target if args.target else ([] if args.app else list(sources))
+    # The files the targets merely use are checked by their own targets: index them only.
+    project, errors = check_sources(sources, shallow=set(sources) - set(targets))
     errors = sorted({*problems, *errors})
     if errors or project is None:
         for e in errors:
             print(e.format(), file=sys.stderr)
         return 1
-    # Without --target, every given file is a target, unless only app factories are asked for.
-    targets = args.target if args.target else ([] if args.app else list(sources))
     files = generate_files(project, targets=targets, apps=args.app or (), broker=args.broker)
     write_tree(Path(args.out), files)
     return 0

@@ -42,8 +42,6 @@ _STANDARD_TAGS = {
     "tag:yaml.org,2002:value",
 }
 
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _INT10 = re.compile(r"^[-+]?[0-9]+$")
 _INT8 = re.compile(r"^0o[0-7]+$")
 _INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
@@ -52,12 +50,28 @@ _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
 
+_SPECIAL: dict[str, ScalarValue] = {
+    "": None,
+    "~": None,
+    "null": None,
+    "Null": None,
+    "NULL": None,
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+}
+_NUMERIC_START = frozenset("0123456789+-.")
+
+
 def resolve_plain(text: str) -> ScalarValue:
     """Resolve a plain (unquoted) scalar by the YAML 1.2 core schema."""
-    if _NULL.match(text):
-        return None
-    if _BOOL.match(text):
-        return text.lower() == "true"
+    if text in _SPECIAL:
+        return _SPECIAL[text]
+    if text[0] not in _NUMERIC_START:
+        return text  # the common case: a name
     if _INT10.match(text):
         return int(text)
     if _INT8.match(text):

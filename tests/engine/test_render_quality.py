@@ -116,3 +116,22 @@ def test_generation_is_deterministic(generated_tree: Path, tmp_path: Path) -> No
     )
     assert result.returncode == 0, result.stderr
     assert tree(out) == tree(generated_tree)
+
+
+def test_one_target_at_a_time_gives_the_same_files(generated_tree: Path) -> None:
+    """As under Pants: each target generated alone, with the files it uses only indexed."""
+    from specforge.build import check_sources
+    from specforge.render import generate_files
+
+    files = render_repo_files()
+    full = tree(generated_tree)
+    for target in sorted(files):
+        project, errors = check_sources(files, shallow=set(files) - {target})
+        assert not errors and project is not None, errors
+        for rel, content in generate_files(project, targets=[target]).items():
+            assert full[rel] == content.encode(), (target, rel)
+    for service in SERVICES:
+        project, errors = check_sources(files, shallow=set(files))
+        assert project is not None
+        for rel, content in generate_files(project, targets=[], apps=[service]).items():
+            assert full[rel] == content.encode(), (service, rel)
