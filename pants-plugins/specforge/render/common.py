@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -259,9 +260,21 @@ def docstring(text: str | None) -> str | None:
 # -- templates and formatting ---------------------------------------------------------------
 
 
+def bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates, kept between engine runs (keyed by each template's checksum, so a
+    changed template is recompiled): compiling costs more than rendering."""
+    directory = Path(tempfile.gettempdir()) / f"specforge-templates-{os.getuid()}"
+    try:
+        directory.mkdir(mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(directory))
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
+        bytecode_cache=bytecode_cache(),
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
