@@ -7,11 +7,11 @@ import datetime as dt
 import decimal
 import re
 import uuid
-
-import yaml
 from collections.abc import Callable, Iterable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field, replace
+
+import yaml
 
 from specforge import ir
 from specforge.errors import Diagnostics, Location, SpecError, SpecErrors, join_path, suggest

@@ -11,7 +11,7 @@ directory and of the directories that depend on it, and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from pants.backend.python.target_types import PythonSourceField
 from pants.backend.python.util_rules.pex import VenvPexProcess
@@ -60,6 +60,7 @@ def batch_of(target: Target) -> str:
 
 def outputs_of(target: Target) -> Tuple[str, ...]:
     """The paths of the files generated for one target (its modules and their packages)."""
+    service: Optional[str]
     if target.has_field(SpecAppSourcesField):
         service = str(target[SpecServiceField].value)
         modules: Tuple[str, ...] = (layout.app_module(service),)
@@ -97,7 +98,9 @@ async def generate_batch(
     engine: SpecforgeEnginePex,
 ) -> SpecBatch:
     members = [t for t in all_specs if batch_of(t) == request.directory]
-    transitive = await Get(TransitiveTargets, TransitiveTargetsRequest([t.address for t in members]))
+    transitive = await Get(
+        TransitiveTargets, TransitiveTargetsRequest([t.address for t in members])
+    )
     spec_fields = [t[SpecSourceField] for t in transitive.closure if t.has_field(SpecSourceField)]
     sources = await Get(SourceFiles, SourceFilesRequest(spec_fields))
     targets: List[str] = []
@@ -140,9 +143,7 @@ async def generate_batch(
 
 async def _generate(target: Target) -> GeneratedSources:
     batch = await Get(SpecBatch, SpecBatchRequest(batch_of(target)))
-    own = await Get(
-        Snapshot, DigestSubset(batch.digest, PathGlobs(outputs_of(target)))
-    )
+    own = await Get(Snapshot, DigestSubset(batch.digest, PathGlobs(outputs_of(target))))
     return GeneratedSources(own)
 
 
@@ -162,4 +163,3 @@ def rules():
         UnionRule(GenerateSourcesRequest, GeneratePythonFromSpecRequest),
         UnionRule(GenerateSourcesRequest, GenerateAppFromSpecsRequest),
     ]
-

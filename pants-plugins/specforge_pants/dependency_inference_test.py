@@ -3,15 +3,15 @@ from __future__ import annotations
 from textwrap import dedent
 
 import pytest
+from pants.backend.codegen.utils import MissingPythonCodegenRuntimeLibrary
 from pants.engine.addresses import Address, Addresses
 from pants.engine.internals.scheduler import ExecutionError
 from pants.engine.target import DependenciesRequest, InferredDependencies
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
-from pants.backend.codegen.utils import MissingPythonCodegenRuntimeLibrary
 from specforge_pants.dependency_inference import InferSpecDependencies, SpecInferenceFieldSet
 from specforge_pants.target_types import SpecDependenciesField
-from specforge_pants.testutil import SPEC_REPO, plugin_rule_runner
+from specforge_pants.testutil import SPEC_REPO, only_error, plugin_rule_runner
 
 ENGINE_FILES = Address("engine", target_name="engine-files")
 PYDANTIC = Address("3rdparty", target_name="pydantic")
@@ -55,6 +55,15 @@ LEGACY = {
     "services/legacy/spec/scalar.yaml": "just a string\n",
     "services/legacy/spec/listy.yml": "- operations\n- {input: UserRead}\n",
     "services/legacy/spec/manifest.yaml": "consumes: {service: backend}\n",
+    # Nested deeper than libyaml's recursive composer survives on a rule thread's stack (this
+    # crashed the whole process, not just the request).
+    "services/legacy/spec/deep_flow.yaml": "operations: {op: {input: "
+    + "[" * 20_000
+    + "]" * 20_000
+    + "}}\n",
+    "services/legacy/spec/deep_block.yaml": "operations:\n  op:\n    input: "
+    + "- " * 20_000
+    + "x\n",
 }
 
 
@@ -68,8 +77,10 @@ def rule_runner() -> RuleRunner:
         {
             **SPEC_REPO,
             **LEGACY,
-            "engine/BUILD": 'files(name="engine-files", sources=["*.py"])',
+            # As in the repo: a `specforge_engine` target holds the engine's files.
+            "engine/BUILD": 'specforge_engine(name="engine-files")',
             "engine/cli.py": "",
+            "engine/templates/schemas.py.j2": "",
         }
     )
     set_options(rule_runner)
@@ -162,8 +173,14 @@ def test_unparseable_specs_infer_no_spec_dependencies(rule_runner: RuleRunner) -
     assert inferred(rule_runner, spec(legacy, "broken.yaml")) == {ENGINE_FILES, PYDANTIC, FASTAPI}
     assert inferred(rule_runner, spec(legacy, "scalar.yaml")) == {ENGINE_FILES, PYDANTIC, FASTAPI}
     assert inferred(rule_runner, spec(legacy, "listy.yml")) == {ENGINE_FILES, PYDANTIC, FASTAPI}
+    for deep in ("deep_flow.yaml", "deep_block.yaml"):
+        assert inferred(rule_runner, spec(legacy, deep)) == {ENGINE_FILES, PYDANTIC, FASTAPI}
     # Malformed shapes are skipped; the one well-formed field type still counts.
-    assert inferred(rule_runner, spec(legacy, "models.yaml")) == {SHARED_MODELS, ENGINE_FILES, PYDANTIC}
+    assert inferred(rule_runner, spec(legacy, "models.yaml")) == {
+        SHARED_MODELS,
+        ENGINE_FILES,
+        PYDANTIC,
+    }
     assert inferred(rule_runner, spec(legacy, "manifest.yaml")) == {
         REGISTRY,
         ENGINE_FILES,
@@ -171,12 +188,12 @@ def test_unparseable_specs_infer_no_spec_dependencies(rule_runner: RuleRunner) -
         HTTPX2,
     }
     # ... and the app of the service still infers its domain specs.
-    assert inferred(
-        rule_runner, Address(legacy, target_name="spec", generated_name="app")
-    ) == {
+    assert inferred(rule_runner, Address(legacy, target_name="spec", generated_name="app")) == {
         spec(legacy, "broken.yaml"),
         spec(legacy, "scalar.yaml"),
         spec(legacy, "listy.yml"),
+        spec(legacy, "deep_flow.yaml"),
+        spec(legacy, "deep_block.yaml"),
         ENGINE_FILES,
         FASTAPI,
         FASTSTREAM,
@@ -209,7 +226,7 @@ def test_runtime_libraries_come_from_the_target_resolve(rule_runner: RuleRunner)
         # The requirements are all in python-default: none provides pydantic in `isolated`.
         with pytest.raises(ExecutionError) as exc:
             inferred(rule_runner, address)
-        (error,) = exc.value.wrapped_exceptions
+        error = only_error(exc.value)
         assert isinstance(error, MissingPythonCodegenRuntimeLibrary)
         message = " ".join(str(error).split())
         assert (

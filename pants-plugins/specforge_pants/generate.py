@@ -9,10 +9,10 @@ touched. The directories are `.gitignore`d and in `pants_ignore`, so Pants never
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Set
+from typing import Dict, Iterable, List, Optional, Set
 
 from pants.backend.python.target_types import PythonSourceField
 from pants.base.build_root import BuildRoot
@@ -55,33 +55,45 @@ class Generate(Goal):
     environment_behavior = Goal.EnvironmentBehavior.LOCAL_ONLY
 
 
-def generated_root(target: Target) -> str:
-    """The directory (package) that holds a spec target's generated code."""
+def generated_root(target: Target) -> Optional[str]:
+    """The directory (package) that holds a spec target's generated code, or None for a spec
+    that generates no code (the registry; an events file outside `shared/spec`)."""
     if target.has_field(SpecAppSourcesField):
         service = target[SpecServiceField].value
     else:
-        service = layout.classify(target[SpecSourceField].file_path).service
+        spec = layout.classify(target[SpecSourceField].file_path)
+        if not layout.modules_for(spec):
+            return None
+        service = spec.service
     package = layout.generated_package(service)
     return str(Path(layout.package_init_path(package, service)).parent)
 
 
+def has_marker(content: bytes) -> bool:
+    """Whether a file starts like the files specforge writes (its marker is in the header)."""
+    return GENERATED_MARKER.encode() in content[:300]
+
+
 def is_generated(path: Path) -> bool:
     try:
-        with path.open("r", encoding="utf-8") as f:
-            return GENERATED_MARKER in f.read(300)
-    except (OSError, UnicodeDecodeError):
+        with path.open("rb") as f:
+            return has_marker(f.read(300))
+    except OSError:
         return False
 
 
 def write_atomically(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # Not `tempfile.mkstemp`: its files are private (0600), and the rename would keep that mode.
+    # `os.open` with 0666 applies the umask, as for any other file written into the tree.
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(content)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -91,19 +103,26 @@ class Plan:
     unchanged: int
     remove: List[str]
     foreign: List[str]  # files in generated directories that specforge did not write
+    blocked: List[str]  # outputs whose path holds a file that specforge did not write
 
 
 def plan(root: Path, outputs: Dict[str, bytes], covered_roots: Iterable[str]) -> Plan:
     write: Dict[str, bytes] = {}
     unchanged = 0
+    blocked: List[str] = []
     for rel, content in sorted(outputs.items()):
         path = root / rel
         try:
-            current = path.read_bytes()
+            current: Optional[bytes] = path.read_bytes()
         except FileNotFoundError:
             current = None
+        except OSError:  # a directory, say: not ours to replace
+            blocked.append(rel)
+            continue
         if current == content:
             unchanged += 1
+        elif current is not None and not has_marker(current):
+            blocked.append(rel)
         else:
             write[rel] = content
     remove: List[str] = []
@@ -119,25 +138,35 @@ def plan(root: Path, outputs: Dict[str, bytes], covered_roots: Iterable[str]) ->
             if path.name.startswith(".") and path.name.endswith(".tmp"):
                 continue
             (remove if is_generated(path) else foreign).append(rel)
-    return Plan(write, unchanged, remove, foreign)
+    return Plan(write, unchanged, remove, foreign, blocked)
+
+
+def _is_bytecode_cache(path: Path) -> bool:
+    """A `__pycache__` directory holding nothing but Python's own `.pyc` files."""
+    return (
+        path.name == "__pycache__"
+        and path.is_dir()
+        and all(p.is_file() and p.suffix == ".pyc" for p in path.iterdir())
+    )
 
 
 def remove_empty_dirs(root: Path, directories: Iterable[str]) -> None:
+    """Remove the directories under (and including) `directories` that hold nothing, or nothing
+    but bytecode caches: such a directory would still import, as a namespace package."""
     for directory in sorted(set(directories), reverse=True):
         base = root / directory
         if not base.is_dir():
             continue
-        for path in sorted(base.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-            if path.is_dir() and path.name == "__pycache__":
+        subdirs = [p for p in base.rglob("*") if p.is_dir() and "__pycache__" not in p.parts]
+        for path in sorted([base, *subdirs], key=lambda p: len(p.parts), reverse=True):
+            entries = list(path.iterdir())
+            if not all(_is_bytecode_cache(e) for e in entries):
                 continue
-            if path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
-        if not any(p for p in base.iterdir() if p.name != "__pycache__"):
-            for cache in base.glob("__pycache__"):
+            for cache in entries:
                 for f in cache.iterdir():
                     f.unlink()
                 cache.rmdir()
-            base.rmdir()
+            path.rmdir()
 
 
 @goal_rule
@@ -169,7 +198,9 @@ async def generate(
     selected_addresses = {t.address for t in selected}
     by_root: Dict[str, Set] = {}
     for t in all_specs:
-        by_root.setdefault(generated_root(t), set()).add(t.address)
+        directory = generated_root(t)
+        if directory is not None:
+            by_root.setdefault(directory, set()).add(t.address)
     covered = [r for r, addresses in by_root.items() if addresses <= selected_addresses]
     root = Path(build_root.path)
     if {t.address for t in all_specs} <= selected_addresses:
@@ -182,12 +213,18 @@ async def generate(
             f"specforge: left {rel} alone: it is in a generated directory, but specforge did not "
             "write it (move hand-written code out of generated/)."
         )
+    for rel in result.blocked:
+        console.print_stderr(
+            f"specforge: did not overwrite {rel}: specforge generates this file, but the file in "
+            "the tree is not one it wrote (move hand-written code out of generated/)."
+        )
     if subsystem.check:
         stale = [*result.write, *result.remove]
         for rel in stale:
             console.print_stderr(f"specforge: out of date: {rel}")
         if stale:
             console.print_stderr("Run `./pants generate ::` to update the generated code.")
+        if stale or result.blocked:
             return Generate(exit_code=1)
         console.print_stdout(f"Generated code is up to date ({result.unchanged} files).")
         return Generate(exit_code=0)
@@ -197,12 +234,13 @@ async def generate(
     for rel in result.remove:
         (root / rel).unlink()
     remove_empty_dirs(root, covered)
+    not_overwritten = f", {len(result.blocked)} not overwritten" if result.blocked else ""
     console.print_stdout(
         f"Generated {len(outputs)} files from {len(selected)} spec targets: "
         f"{len(result.write)} written, {result.unchanged} unchanged, "
-        f"{len(result.remove)} stale removed."
+        f"{len(result.remove)} stale removed{not_overwritten}."
     )
-    return Generate(exit_code=0)
+    return Generate(exit_code=1 if result.blocked else 0)
 
 
 def rules():

@@ -50,8 +50,10 @@ def rule_runner() -> RuleRunner:
             # A service in a resolve of its own: its modules map in that resolve only.
             "services/billing/spec/BUILD": 'spec_sources(resolve="billing")',
             "services/billing/spec/users.yaml": "domain: users\n",
-            "engine/BUILD": 'files(name="engine-files", sources=["*.py"])',
+            # As in the repo: a `specforge_engine` target holds the engine's files.
+            "engine/BUILD": 'specforge_engine(name="engine-files")',
             "engine/cli.py": "",
+            "engine/templates/schemas.py.j2": "",
             "services/backend/src/backend/BUILD": "python_sources()",
             "services/backend/src/backend/main.py": dedent(
                 """\
@@ -101,7 +103,6 @@ def test_generated_modules_map_to_their_spec_targets(rule_runner: RuleRunner) ->
     assert providers("billing.generated.users") == set()
 
 
-
 def test_the_plugin_maps_exactly_the_generated_modules(rule_runner: RuleRunner) -> None:
     # Nothing for the registry, nor for the `generated` packages themselves.
     impl = rule_runner.request(FirstPartyPythonMappingImpl, [SpecPythonMappingMarker()])
@@ -124,9 +125,7 @@ def test_the_plugin_maps_exactly_the_generated_modules(rule_runner: RuleRunner) 
         "backend.generated.users.protocol": (
             ModuleProvider(BACKEND_USERS, ModuleProviderType.IMPL),
         ),
-        "backend.generated.users.router": (
-            ModuleProvider(BACKEND_USERS, ModuleProviderType.IMPL),
-        ),
+        "backend.generated.users.router": (ModuleProvider(BACKEND_USERS, ModuleProviderType.IMPL),),
         "shared.generated.events": (ModuleProvider(SHARED_EVENTS, ModuleProviderType.IMPL),),
         "shared.generated.schemas": (ModuleProvider(SHARED_MODELS, ModuleProviderType.IMPL),),
         "tg_bot.generated.app": (ModuleProvider(app("tg_bot"), ModuleProviderType.IMPL),),

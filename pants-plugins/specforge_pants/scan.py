@@ -67,8 +67,41 @@ def _seq(value: Any) -> List[Any]:
     return value if isinstance(value, list) else []
 
 
+# Deeper than any spec nests. libyaml composes nodes recursively on the C stack: a few thousand
+# levels (`[[[[...`, `- - - -...`, a 10 KB file) overflow a Pants rule thread's stack and kill the
+# whole Pants process, and deep flow collections also take libyaml quadratic time.
+MAX_NESTING = 100
+_DEPTH_CHANGE = {
+    yaml.SequenceStartEvent: 1,
+    yaml.MappingStartEvent: 1,
+    yaml.SequenceEndEvent: -1,
+    yaml.MappingEndEvent: -1,
+}
+
+
+def too_deep(text: str) -> bool:
+    """Whether `text` nests collections deeper than `MAX_NESTING`, checked without composing
+    it; raises `yaml.YAMLError` where it does not parse."""
+    depth = 0
+    for char in text:  # `[` and `{`, counted in linear time, over-approximate flow nesting
+        if char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+        elif char in "]}" and depth:
+            depth -= 1
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):  # libyaml's parser is iterative
+        depth += _DEPTH_CHANGE.get(type(event), 0)
+        if depth > MAX_NESTING:
+            return True
+    return False
+
+
 def scan(kind: SpecKind, text: str) -> SpecScan:
     try:
+        if too_deep(text):
+            return SpecScan()
         doc = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError:
         return SpecScan()

@@ -60,7 +60,12 @@ class SyncServices(Goal):
 
 def is_controller(rel: str) -> bool:
     parts = Path(rel).parts
-    return len(parts) == 6 and parts[2] == "src" and parts[4] == "controllers" and parts[5] != "__init__.py"
+    return (
+        len(parts) == 6
+        and parts[2] == "src"
+        and parts[4] == "controllers"
+        and parts[5] != "__init__.py"
+    )
 
 
 @goal_rule(desc="Sync services with services.yml", level=LogLevel.DEBUG)

@@ -31,7 +31,10 @@ ALL_DIRS = tuple(sorted({"", *(path.rpartition("/")[0] for path in FILES)}))
 @pytest.fixture(scope="module")
 def rule_runner() -> RuleRunner:
     rule_runner = RuleRunner(
-        rules=[*tailor_rules(), QueryRule(PutativeTargets, [PutativeSpecTargetsRequest, AllOwnedSources])],
+        rules=[
+            *tailor_rules(),
+            QueryRule(PutativeTargets, [PutativeSpecTargetsRequest, AllOwnedSources]),
+        ],
         target_types=[SpecSourcesGeneratorTarget],
     )
     rule_runner.write_files(FILES)

@@ -29,6 +29,7 @@ from specforge_pants.target_types import (
     SpecSourceTarget,
 )
 from specforge_pants.target_types import rules as target_types_rules
+from specforge_pants.testutil import only_error
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +84,12 @@ def test_service_spec_dir_generates_a_target_per_file_and_the_app(rule_runner: R
         "services/billing/spec/manifest.yml",
     )
 
-    invoices = Address("services/billing/spec", target_name="spec", relative_file_path="invoices.yaml")
-    manifest = Address("services/billing/spec", target_name="spec", relative_file_path="manifest.yml")
+    invoices = Address(
+        "services/billing/spec", target_name="spec", relative_file_path="invoices.yaml"
+    )
+    manifest = Address(
+        "services/billing/spec", target_name="spec", relative_file_path="manifest.yml"
+    )
     app = Address("services/billing/spec", target_name="spec", generated_name="app")
     targets = targets_in(rule_runner, "services/billing/spec")
     assert set(targets) == {invoices, manifest, app}
@@ -151,7 +156,7 @@ def test_spec_source_rejects_a_non_yaml_file(rule_runner: RuleRunner) -> None:
     with pytest.raises(ExecutionError) as exc:
         tgt = rule_runner.get_target(Address("bad"))
         rule_runner.request(HydratedSources, [HydrateSourcesRequest(tgt[SpecSourceField])])
-    (error,) = exc.value.wrapped_exceptions
+    error = only_error(exc.value)
     assert isinstance(error, InvalidFieldException)
     assert (
         "The 'source' field in target bad:bad can only contain files that end in one of "
@@ -169,7 +174,7 @@ def test_spec_sources_rejects_a_non_yaml_file(rule_runner: RuleRunner) -> None:
     )
     with pytest.raises(ExecutionError) as exc:
         targets_in(rule_runner, "bad_gen")
-    (error,) = exc.value.wrapped_exceptions
+    error = only_error(exc.value)
     assert isinstance(error, InvalidFieldException)
     assert (
         "The 'sources' field in target bad_gen:bad_gen can only contain files that end in one "

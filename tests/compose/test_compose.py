@@ -52,7 +52,9 @@ def test_references_resolve_and_ports_do_not_clash(compose: dict[str, Any]) -> N
         for dep in block.get("depends_on", {}):
             assert dep in services, f"{name} depends on unknown {dep}"
         for value in (block.get("environment") or {}).values():
-            if isinstance(value, str) and value.startswith(("http://", "redis://", "postgresql://")):
+            if isinstance(value, str) and value.startswith(
+                ("http://", "redis://", "postgresql://")
+            ):
                 host = value.split("://", 1)[1].split("@")[-1].split(":")[0].split("/")[0]
                 assert host in services, f"{name} points at unknown host {host}"
         host_ports += [p.split(":")[0] for p in block.get("ports", [])]
@@ -64,7 +66,9 @@ def test_references_resolve_and_ports_do_not_clash(compose: dict[str, Any]) -> N
 def test_docker_compose_accepts_it() -> None:
     if shutil.which("docker") is None:
         pytest.skip("no docker command; the structural checks above still ran")
-    probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True, check=False)
+    probe = subprocess.run(
+        ["docker", "compose", "version"], capture_output=True, text=True, check=False
+    )
     if probe.returncode != 0:
         pytest.skip("the docker compose plugin is not installed; the structural checks above ran")
     result = subprocess.run(

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -41,12 +42,14 @@ def eventually(check: Callable[[], bool], what: str, timeout: float = 60) -> Non
         time.sleep(0.1)
 
 
-def publish(redis_url: str, publisher: Callable[..., object], message: object) -> None:
+def publish(
+    redis_url: str, publisher: Callable[[Any, Any], Awaitable[None]], message: object
+) -> None:
     async def run() -> None:
         broker = make_broker(redis_url)
         await broker.connect()
         try:
-            await publisher(broker, message)  # type: ignore[operator]
+            await publisher(broker, message)
         finally:
             await broker.stop()
 
