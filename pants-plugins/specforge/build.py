@@ -715,21 +715,12 @@ class _Builder:
         return op
 
     def read_params(self, r: Reader) -> list[_RawParam]:
-        items = r.sequence("params")
+        items = r.mapping_items("params", "a param such as {name: x, type: int}")
         if items is None:
             return []
         params: list[_RawParam] = []
         seen: dict[str, Location] = {}
-        for i, node in items:
-            path = r.sub("params") + f"[{i}]"
-            if not isinstance(node, Mapping):
-                self.diags.error(
-                    node.loc,
-                    path,
-                    f"expected a param such as {{name: x, type: int}}, got {kind_of(node)}",
-                )
-                continue
-            p = Reader(node, path, self.diags, node.loc)
+        for p in items:
             p.check_keys(PARAM_KEYS, required=("name", "type"))
             name = p.string("name", allow_empty=False)
             type_text = p.string("type", allow_empty=False)
@@ -815,21 +806,12 @@ class _Builder:
         return ir.Rest(method, path, status or default_status, full), rest
 
     def read_errors(self, r: Reader) -> list[ir.ErrorResponse]:
-        items = r.sequence("errors")
+        items = r.mapping_items("errors", "an error such as {status: 404, description: ...}")
         if items is None:
             return []
         out: list[ir.ErrorResponse] = []
         seen: dict[int, Location] = {}
-        for i, node in items:
-            path = r.sub("errors") + f"[{i}]"
-            if not isinstance(node, Mapping):
-                self.diags.error(
-                    node.loc,
-                    path,
-                    f"expected an error such as {{status: 404, description: ...}}, got {kind_of(node)}",
-                )
-                continue
-            e = Reader(node, path, self.diags, node.loc)
+        for e in items:
             e.check_keys(("status", "description"), required=("status",))
             status = e.integer("status")
             description = e.text("description")

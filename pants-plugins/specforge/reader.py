@@ -167,6 +167,21 @@ class Reader:
             return None
         return list(enumerate(node.items))
 
+    def mapping_items(self, key: str, what: str) -> list[Reader] | None:
+        """The mappings of the list under `key`, each a Reader whose path ends in its index;
+        an item that is not a mapping is reported as not being `what`."""
+        items = self.sequence(key)
+        if items is None:
+            return None
+        out: list[Reader] = []
+        for i, node in items:
+            path = self.sub(key) + f"[{i}]"
+            if isinstance(node, Mapping):
+                out.append(Reader(node, path, self.diags, node.loc))
+            else:
+                self.diags.error(node.loc, path, f"expected {what}, got {kind_of(node)}")
+        return out
+
     def names(self, key: str, what: str = "a name") -> list[tuple[str, Location, str]] | None:
         """A list of strings, as (value, location, key path) triples."""
         items = self.sequence(key)

@@ -16,6 +16,7 @@ from pants.testutil.rule_runner import QueryRule, RuleRunner
 from specforge_pants.codegen import SpecCodegenError
 from specforge_pants.lint import SpecLintFieldSet, SpecLintRequest
 from specforge_pants.testutil import (
+    BACKEND_BATCH,
     FAKE_ENGINE_FILES,
     FAKE_INIT,
     SPEC_REPO,
@@ -33,22 +34,6 @@ TG_BOT = "services/tg_bot/src/tg_bot/generated"
 SHARED_BATCH = EngineRun(
     targets=("shared/spec/events.yaml", "shared/spec/models.yaml"),
     inputs=("shared/spec/events.yaml", "shared/spec/models.yaml"),
-)
-BACKEND_BATCH = EngineRun(
-    targets=(
-        "services/backend/spec/models.yaml",
-        "services/backend/spec/orders.yaml",
-        "services/backend/spec/users.yaml",
-    ),
-    apps=("backend",),
-    # Not the registry, nor any other service's specs.
-    inputs=(
-        "services/backend/spec/models.yaml",
-        "services/backend/spec/orders.yaml",
-        "services/backend/spec/users.yaml",
-        "shared/spec/events.yaml",
-        "shared/spec/models.yaml",
-    ),
 )
 TG_BOT_BATCH = EngineRun(
     targets=("services/tg_bot/spec/manifest.yaml",),

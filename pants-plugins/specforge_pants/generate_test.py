@@ -11,6 +11,7 @@ from pants.util.dirutil import recursive_dirname
 
 from specforge_pants.generate import Generate
 from specforge_pants.testutil import (
+    BACKEND_BATCH,
     ENV_INHERIT,
     FAKE_ENGINE_FILES,
     FAKE_INIT,
@@ -24,22 +25,6 @@ SHARED = "shared/generated"
 BACKEND = "services/backend/src/backend/generated"
 TG_BOT = "services/tg_bot/src/tg_bot/generated"
 
-# What the engine process of backend's spec directory is given (see codegen_test.py).
-BACKEND_BATCH = EngineRun(
-    targets=(
-        "services/backend/spec/models.yaml",
-        "services/backend/spec/orders.yaml",
-        "services/backend/spec/users.yaml",
-    ),
-    apps=("backend",),
-    inputs=(
-        "services/backend/spec/models.yaml",
-        "services/backend/spec/orders.yaml",
-        "services/backend/spec/users.yaml",
-        "shared/spec/events.yaml",
-        "shared/spec/models.yaml",
-    ),
-)
 ALL_OUTPUTS = {
     f"{SHARED}/__init__.py",
     f"{SHARED}/events.py",

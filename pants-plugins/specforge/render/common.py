@@ -271,11 +271,12 @@ def bytecode_cache() -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(directory))
 
 
-@cache
-def environment() -> jinja2.Environment:
+def make_environment(templates: Path) -> jinja2.Environment:
+    """The Jinja2 environment of the templates in `templates`: strict, no autoescaping,
+    block tags that leave no blank lines, compiled templates cached between runs."""
     env = jinja2.Environment(
         bytecode_cache=bytecode_cache(),
-        loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+        loader=jinja2.FileSystemLoader(str(templates)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -285,6 +286,11 @@ def environment() -> jinja2.Environment:
     env.filters["literal"] = literal
     env.filters["docstring"] = docstring
     return env
+
+
+@cache
+def environment() -> jinja2.Environment:
+    return make_environment(HERE / "templates")
 
 
 def render(template: str, **context: object) -> str:

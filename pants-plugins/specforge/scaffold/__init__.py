@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 
 from specforge import ir, layout
-from specforge.render.common import Imports, TypeNamer, bytecode_cache, format_files, pascal
+from specforge.render.common import Imports, TypeNamer, format_files, make_environment, pascal
 from specforge.render.domain import operation_view
 
 HERE = Path(__file__).parent
@@ -28,16 +28,7 @@ POSTGRES_URL = "postgresql://postgres:postgres@postgres:5432/postgres"
 
 @cache
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        bytecode_cache=bytecode_cache(),
-        loader=jinja2.FileSystemLoader(str(HERE / "templates")),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    return env
+    return make_environment(HERE / "templates")
 
 
 def _render(template: str, **context: object) -> str:
