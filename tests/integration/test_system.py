@@ -132,7 +132,7 @@ def test_command_to_welcome_and_restarts(
     eventually(lambda: r.hlen(WELCOMES) == 6, "the welcomes of the 5 new users")
 
     # 3. notifications killed while events are in flight, then restarted: none is lost.
-    total = 200
+    total = 500
     in_flight = [
         UserRead(id=10_000 + i, name=f"Burst {i}", created_at=datetime.now(UTC))
         for i in range(total)
