@@ -5,7 +5,7 @@ engine's check reports its errors)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, List, Set, Tuple
 
 import yaml
@@ -155,6 +155,3 @@ def scan(kind: SpecKind, text: str) -> SpecScan:
                 pairs.append((service, domain))
         return SpecScan(consumes=tuple(pairs))
     return SpecScan()
-
-
-__all__ = ["SpecScan", "field", "scan", "type_names"]

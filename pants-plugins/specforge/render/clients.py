@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from specforge import ir, layout
 from specforge.build import IDEMPOTENT_METHODS
-from specforge.render.common import Imports, TypeNamer, docstring, header, literal, pascal, render
+from specforge.render.common import Imports, TypeNamer, docstring, header, pascal, render
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,3 @@ def _slug(annotation: str) -> list[str]:
     import re
 
     return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", annotation)]
-
-
-__all__ = ["literal", "render_clients"]

@@ -7,7 +7,6 @@ import datetime as dt
 import decimal
 import json
 import os
-import re
 import subprocess
 import tempfile
 import uuid
@@ -185,8 +184,6 @@ class TypeNamer:
         if value is None or isinstance(value, bool | int | float):
             return repr(value)
         if isinstance(value, str):
-            if isinstance(t, ir.ScalarType) and t.kind is ir.ScalarKind.STRING:
-                pass
             return literal(value)
         if isinstance(value, bytes):
             return repr(value)
@@ -341,6 +338,3 @@ def format_files(files: Mapping[str, str], first_party: Iterable[str] = ()) -> d
                     f"{result.stdout}{result.stderr}"
                 )
         return {rel: (root / rel).read_text() for rel in paths}
-
-
-_BLANK_LINES = re.compile(r"\n{3,}")
