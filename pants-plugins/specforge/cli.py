@@ -53,7 +53,14 @@ def read_sources(root: Path, files: Sequence[str]) -> tuple[dict[str, str], list
 def cmd_check(args: argparse.Namespace) -> int:
     root = Path(args.root)
     sources, problems = read_sources(root, args.files)
-    _, errors = check_sources(sources)
+    if args.files:
+        # The rest of the repo's specs are the context of the given files (where the models
+        # and events they use are defined); only the given files' errors are reported.
+        context, _ = read_sources(root, [f for f in iter_spec_files(str(root)) if f not in sources])
+        _, errors = check_sources({**context, **sources})
+        errors = [e for e in errors if e.location.file in sources]
+    else:
+        _, errors = check_sources(sources)
     errors = sorted({*problems, *errors})
     for e in errors:
         print(e.format())

@@ -227,3 +227,23 @@ def test_recursive_models_point_at_themselves() -> None:
     assert isinstance(children, ir.ListType) and isinstance(children.item, ir.ModelType)
     assert children.item.model is node
     assert repr(node) == "Model('Node')"
+
+
+def test_checking_some_files_uses_the_rest_of_the_repo_as_context(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for rel, text in spec_language_files().items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    domain = "services/backend/spec/users.yaml"
+    assert main(["check", "--root", str(tmp_path), domain]) == 0
+    # An error of a file that was not asked about is not reported...
+    (tmp_path / "services.yml").write_text("services: 3\n")
+    assert main(["check", "--root", str(tmp_path), domain]) == 0
+    # ...and one of a given file is, even when it is about a definition elsewhere.
+    (tmp_path / domain).write_text(
+        (tmp_path / domain).read_text().replace("UserCreate", "UserMake")
+    )
+    assert main(["check", "--root", str(tmp_path), domain]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and out[0].startswith(f"{domain}:10:12: error: unknown model 'UserMake'")
