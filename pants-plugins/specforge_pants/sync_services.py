@@ -58,6 +58,10 @@ class SyncServices(Goal):
     environment_behavior = Goal.EnvironmentBehavior.LOCAL_ONLY
 
 
+def pascal(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
+
+
 def is_controller(rel: str) -> bool:
     parts = Path(rel).parts
     return (
@@ -132,6 +136,13 @@ async def sync_services(
     for rel in create:
         write_atomically(root / rel, contents[rel])
         console.print_stdout(f"created {rel}")
+        service = Path(rel).parts[1]
+        if is_controller(rel) and service in existing_services:
+            domain = Path(rel).stem
+            main = f"services/{service}/src/{service}/main.py"
+            console.print_stdout(
+                f"  wire it: pass {domain}={pascal(domain)}() to create_app/create_worker in {main}"
+            )
     if compose_stale:
         write_atomically(root / COMPOSE, contents[COMPOSE])
         console.print_stdout(f"updated {COMPOSE} (its services.yml block)")
