@@ -176,7 +176,7 @@ async def infer_spec_dependencies(
                 resolve=resolve,
                 resolves_enabled=python_setup.enable_resolves,
                 recommended_requirement_name=module.replace("_", "-"),
-                recommended_requirement_url=f"https://pypi.org/project/{module.replace('_', '-')}/",
+                recommended_requirement_url="its page on your package index",
                 disable_inference_option=f"[{Specforge.options_scope}].infer_runtime_dependencies",
             )
         )
