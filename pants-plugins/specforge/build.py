@@ -15,7 +15,7 @@ import yaml
 
 from specforge import ir
 from specforge.errors import Diagnostics, Location, SpecError, SpecErrors, join_path, suggest
-from specforge.layout import SpecFile, SpecKind, classify
+from specforge.layout import SpecFile, SpecKind, classify, pascal
 from specforge.reader import Reader, as_reader, is_identifier
 from specforge.typeexpr import SCALAR_NAMES, TypeExpr, TypeSyntaxError, parse_type
 from specforge.yamlio import Mapping, Node, Scalar, Sequence, kind_of, load_yaml
@@ -243,6 +243,17 @@ class _RawManifest:
     consumes: list[_RawConsumption]
 
 
+# (kind, outside services/<svc>/spec/) -> why such a file is in the wrong place.
+MISPLACED = {
+    (
+        SpecKind.EVENTS,
+        False,
+    ): "events are declared once for all services, in shared/spec/events.yaml",
+    (SpecKind.DOMAIN, True): "domain specs live in services/<service>/spec/<domain>.yaml",
+    (SpecKind.MANIFEST, True): "manifests live in services/<service>/spec/manifest.yaml",
+}
+
+
 # ---------------------------------------------------------------------------------------------
 # The builder
 # ---------------------------------------------------------------------------------------------
@@ -285,35 +296,17 @@ class _Builder:
         top = as_reader(node, "", self.diags, spec.path, what)
         if top is None:
             return
-        if spec.kind is SpecKind.MODELS:
-            self.read_models(spec, top)
-        elif spec.kind is SpecKind.EVENTS:
-            if spec.service is not None:
-                self.diags.error(
-                    top.anchor,
-                    "",
-                    "events are declared once for all services, in shared/spec/events.yaml",
-                )
-                return
-            self.read_events(spec, top)
-        elif spec.kind is SpecKind.DOMAIN:
-            if spec.service is None:
-                self.diags.error(
-                    top.anchor,
-                    "",
-                    "domain specs live in services/<service>/spec/<domain>.yaml",
-                )
-                return
-            self.read_domain(spec, top)
-        elif spec.kind is SpecKind.MANIFEST:
-            if spec.service is None:
-                self.diags.error(
-                    top.anchor, "", "manifests live in services/<service>/spec/manifest.yaml"
-                )
-                return
-            self.read_manifest(spec, top)
-        else:
-            self.read_registry(spec, top)
+        misplaced = MISPLACED.get((spec.kind, spec.service is None))
+        if misplaced:
+            self.diags.error(top.anchor, "", misplaced)
+            return
+        {
+            SpecKind.MODELS: self.read_models,
+            SpecKind.EVENTS: self.read_events,
+            SpecKind.DOMAIN: self.read_domain,
+            SpecKind.MANIFEST: self.read_manifest,
+            SpecKind.REGISTRY: self.read_registry,
+        }[spec.kind](spec, top)
 
     def index(self, spec: SpecFile, text: str) -> bool:
         """Define the names of a models or events file without building its fields; False
@@ -359,7 +352,7 @@ class _Builder:
                 for fname, f in (m.get("fields") or {}).items():
                     if isinstance(f, dict) and f.get("type") == "enum":
                         values = tuple(str(v) for v in f.get("values") or ())
-                        enum_name = f"{name}{_pascal(str(fname))}"
+                        enum_name = f"{name}{pascal(str(fname))}"
                         self.enums.append(_RawEnum(enum_name, values, None, top, origin))
                 self.models.append(model)
         except (AttributeError, TypeError):
@@ -522,7 +515,7 @@ class _Builder:
         if type_text is None:
             return None
         if type_text == "enum":
-            enum_name = model + _pascal(name)
+            enum_name = model + pascal(name)
             values = self.read_enum_values(r)
             self.enums.append(_RawEnum(enum_name, values, r.text("description"), key.loc, origin))
             return _RawField(name, key.loc, r, TypeExpr(enum_name), r.loc("type"), enum_name)
@@ -835,7 +828,7 @@ class _Builder:
             seen[status] = e.loc("status")
             phrase = status_phrase(status)
             out.append(
-                ir.ErrorResponse(status, description or phrase, _pascal(phrase), e.loc("status"))
+                ir.ErrorResponse(status, description or phrase, pascal(phrase), e.loc("status"))
             )
         return out
 
@@ -2029,10 +2022,6 @@ STATUS_PHRASES = {
 
 def status_phrase(status: int) -> str:
     return STATUS_PHRASES.get(status, f"Status {status}")
-
-
-def _pascal(text: str) -> str:
-    return "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", text) if w)
 
 
 def _snake(text: str) -> str:

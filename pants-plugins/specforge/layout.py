@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -24,6 +25,11 @@ class SpecFile:
     @property
     def stem(self) -> str:
         return PurePosixPath(self.path).stem
+
+
+def pascal(name: str) -> str:
+    """`create_user` -> `CreateUser`, `Not Found` -> `NotFound`: class names from spec names."""
+    return "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", name) if w)
 
 
 def service_of_dir(directory: str) -> str | None:

@@ -18,7 +18,7 @@ from typing import Dict, Iterable, List, Tuple
 from pants.backend.codegen.utils import find_python_runtime_library_or_raise_error
 from pants.backend.python.dependency_inference.module_mapper import ThirdPartyPythonModuleMapping
 from pants.backend.python.subsystems.setup import PythonSetup
-from pants.build_graph.address import Address, AddressInput
+from pants.build_graph.address import Address
 from pants.engine.fs import DigestContents, PathGlobs
 from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.target import (
@@ -33,6 +33,7 @@ from pants.util.frozendict import FrozenDict
 from pants.util.logging import LogLevel
 
 from specforge.layout import SpecKind, classify
+from specforge_pants.engine import SpecforgeEngineFiles
 from specforge_pants.module_mapper import AllSpecTargets
 from specforge_pants.scan import SpecScan, scan
 from specforge_pants.subsystem import Specforge
@@ -123,19 +124,13 @@ def _domain_target(index: SpecIndex, service: str, domain: str) -> List[Address]
 async def infer_spec_dependencies(
     request: InferSpecDependencies,
     index: SpecIndex,
+    engine_files: SpecforgeEngineFiles,
     specforge: Specforge,
     python_setup: PythonSetup,
     module_mapping: ThirdPartyPythonModuleMapping,
 ) -> InferredDependencies:
     address = request.field_set.address
-    engine_files = await Get(
-        Address,
-        AddressInput,
-        AddressInput.parse(
-            specforge.engine_files, description_of_origin="the option `[specforge].engine_files`"
-        ),
-    )
-    deps: List[Address] = [engine_files]
+    deps: List[Address] = [engine_files.address]
     wrapped = await Get(
         WrappedTarget,
         WrappedTargetRequest(address, description_of_origin="specforge dependency inference"),

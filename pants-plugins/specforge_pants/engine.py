@@ -20,20 +20,33 @@ class SpecforgeEngine:
 
 
 @dataclass(frozen=True)
+class SpecforgeEngineFiles:
+    """The target every spec target depends on (see `[specforge].engine_files`)."""
+
+    address: Address
+
+
+@dataclass(frozen=True)
 class SpecforgeEnginePex:
     pex: VenvPex
 
 
-@rule
-async def specforge_engine_address(specforge: Specforge) -> SpecforgeEngine:
-    address = await Get(
+async def _option_address(value: str, option: str) -> Address:
+    return await Get(
         Address,
         AddressInput,
-        AddressInput.parse(
-            specforge.engine, description_of_origin="the option `[specforge].engine`"
-        ),
+        AddressInput.parse(value, description_of_origin=f"the option `[specforge].{option}`"),
     )
-    return SpecforgeEngine(address)
+
+
+@rule
+async def specforge_engine_address(specforge: Specforge) -> SpecforgeEngine:
+    return SpecforgeEngine(await _option_address(specforge.engine, "engine"))
+
+
+@rule
+async def specforge_engine_files(specforge: Specforge) -> SpecforgeEngineFiles:
+    return SpecforgeEngineFiles(await _option_address(specforge.engine_files, "engine_files"))
 
 
 @rule(desc="Build the specforge engine")

@@ -10,7 +10,7 @@ from typing import Any, Dict, FrozenSet, List, Set, Tuple
 
 import yaml
 
-from specforge.layout import SpecKind
+from specforge.layout import SpecKind, pascal
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -53,10 +53,6 @@ def type_names(expr: Any) -> Set[str]:
     if not isinstance(expr, str):
         return set()
     return {n for n in _NAME.findall(_LITERAL.sub("", expr)) if n not in _BUILTINS}
-
-
-def _pascal(name: str) -> str:
-    return "".join(p[:1].upper() + p[1:] for p in name.split("_") if p)
 
 
 def _mapping(value: Any) -> Dict[Any, Any]:
@@ -119,7 +115,7 @@ def scan(kind: SpecKind, text: str) -> SpecScan:
             for fname, f in _mapping(model.get("fields")).items():
                 f = _mapping(f)
                 if f.get("type") == "enum":
-                    defines.add(f"{name}{_pascal(str(fname))}")
+                    defines.add(f"{name}{pascal(str(fname))}")
                 else:
                     refs |= type_names(f.get("type"))
         return SpecScan(

@@ -29,6 +29,7 @@ from pants.engine.rules import Get, collect_rules, goal_rule
 from pants.option.option_types import BoolOption
 from pants.util.logging import LogLevel
 
+from specforge.layout import pascal
 from specforge_pants.engine import SpecforgeEnginePex
 from specforge_pants.generate import write_atomically
 from specforge_pants.module_mapper import AllSpecTargets
@@ -56,10 +57,6 @@ class SyncServicesSubsystem(GoalSubsystem):
 class SyncServices(Goal):
     subsystem_cls = SyncServicesSubsystem
     environment_behavior = Goal.EnvironmentBehavior.LOCAL_ONLY
-
-
-def pascal(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
 
 
 def is_controller(rel: str) -> bool:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from specforge import ir, layout
-from specforge.render.common import Imports, header, pascal, render
+from specforge.layout import pascal
+from specforge.render.common import Imports, header, render
 from specforge.render.events import BROKERS
 
 

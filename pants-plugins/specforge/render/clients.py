@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from specforge import ir, layout
 from specforge.build import IDEMPOTENT_METHODS
-from specforge.render.common import Imports, TypeNamer, docstring, header, pascal, render
+from specforge.layout import pascal
+from specforge.render.common import Imports, TypeNamer, docstring, header, render
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,6 @@ BASEMODEL_ATTRIBUTES = frozenset(
 )
 
 
-def pascal(name: str) -> str:
-    """`create_user` -> `CreateUser`, `tg_bot` -> `TgBot`."""
-    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
-
-
 def header(source: str | Iterable[str]) -> str:
     sources = [source] if isinstance(source, str) else sorted(source)
     names = ", ".join(sources)

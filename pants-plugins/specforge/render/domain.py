@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from specforge import ir, layout
+from specforge.layout import pascal
 from specforge.render.common import (
     Imports,
     TypeNamer,
@@ -13,7 +14,6 @@ from specforge.render.common import (
     docstring,
     header,
     literal,
-    pascal,
     render,
 )
 from specforge.render.events import BROKERS
@@ -72,9 +72,8 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
     )
 
     # router.py
-    imports = Imports()
-    namer = TypeNamer(imports)
-    rimports = imports
+    rimports = Imports()
+    namer = TypeNamer(rimports)
     ops = [operation_view(op, namer, router=True) for op in domain.operations]
     broker_module, broker_class, _, _ = BROKERS[broker]
     uses_broker = any(o.publishes or o.subscribe for o in ops)

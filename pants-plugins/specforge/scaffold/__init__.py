@@ -15,7 +15,8 @@ from pathlib import Path
 import jinja2
 
 from specforge import ir, layout
-from specforge.render.common import Imports, TypeNamer, format_files, make_environment, pascal
+from specforge.layout import pascal
+from specforge.render.common import Imports, TypeNamer, format_files, make_environment
 from specforge.render.domain import operation_view
 
 HERE = Path(__file__).parent
