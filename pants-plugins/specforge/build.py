@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import yaml
 
-from specforge import ir
+from specforge import ir, layout, namespace
 from specforge.errors import Diagnostics, Location, SpecError, SpecErrors, join_path, suggest
 from specforge.layout import SpecFile, SpecKind, classify, pascal
 from specforge.reader import Reader, as_reader, is_identifier
@@ -81,8 +81,7 @@ IDEMPOTENT_METHODS = ("GET", "PUT", "DELETE")
 COMPOSE_CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 # Infrastructure services that infra/compose.yml defines next to the registry's services.
 INFRA_SERVICES = ("redis", "postgres", "rabbitmq", "nats", "kafka")
-# The generated code names the request body `payload`; params may not take that name.
-RESERVED_PARAM_NAMES = ("payload", "self")
+IDENTIFIER = namespace.IDENTIFIER
 
 NUMERIC_KINDS = (ir.ScalarKind.INT, ir.ScalarKind.FLOAT, ir.ScalarKind.DECIMAL)
 LENGTH_KINDS = (ir.ScalarKind.STRING, ir.ScalarKind.BYTES)
@@ -144,6 +143,7 @@ class _RawEnum:
     description: str | None
     loc: Location
     origin: ir.Origin
+    path: str = ""  # where it is defined: `enums.Role`, or the field of an inline enum
 
 
 @dataclass
@@ -269,6 +269,7 @@ class _Builder:
         self.domains: list[_RawDomain] = []
         self.manifests: list[_RawManifest] = []
         self.registry: ir.Registry | None = None
+        self.registry_complete = False  # the registry was read without errors
         self.pending_depends: list[tuple[str, Location, str]] = []
         self.event_names: list[str] = []
         # Resolved definitions, by scope ("shared" or a service) and name.
@@ -387,6 +388,14 @@ class _Builder:
             return False
         return True
 
+    def type_name_reserved(self, name: str, loc: Location, path: str, what: str) -> bool:
+        """Report a type name that generated modules reserve; True if it is free."""
+        problem = namespace.type_name_problem(name)
+        if problem:
+            self.diags.error(loc, path, f"{what} name {problem}; rename the {what}")
+            return False
+        return True
+
     def read_enum_values(self, r: Reader, key: str = "values") -> tuple[str, ...]:
         items = r.sequence(key)
         if items is None:
@@ -403,17 +412,12 @@ class _Builder:
                 self.diags.error(node.loc, path, f"expected an enum value, got {kind_of(node)}")
                 continue
             text = node.text if not isinstance(node.value, str) else node.value
-            if not is_identifier(text):
+            if not IDENTIFIER.match(text):
                 self.diags.error(
                     node.loc,
                     path,
                     f"enum value '{text}' is not an identifier (letters, digits and '_', "
-                    "not starting with a digit, not a Python keyword)",
-                )
-                continue
-            if text.startswith("_") or text == "mro":
-                self.diags.error(
-                    node.loc, path, f"enum value '{text}' is reserved by Python's enum module"
+                    "not starting with a digit)",
                 )
                 continue
             if text in seen:
@@ -436,7 +440,9 @@ class _Builder:
             return
         r.check_keys(("values", "description"), required=())
         values = self.read_enum_values(r)
-        self.enums.append(_RawEnum(name, values, r.text("description"), key.loc, origin))
+        self.enums.append(
+            _RawEnum(name, values, r.text("description"), key.loc, origin, path=r.path)
+        )
 
     def read_model(self, key: Scalar, value: Node, parent: Reader, origin: ir.Origin) -> None:
         name = str(key.value)
@@ -491,12 +497,12 @@ class _Builder:
     ) -> _RawField | None:
         name = str(key.value)
         path = parent.sub(name)
-        if not is_identifier(name):
+        if not IDENTIFIER.match(name):
             self.diags.error(
                 key.loc,
                 path,
                 f"field name '{name}' is not an identifier (letters, digits and '_', "
-                "not starting with a digit, not a Python keyword)",
+                "not starting with a digit)",
             )
             return None
         if isinstance(value, Scalar) and isinstance(value.value, str):
@@ -517,7 +523,9 @@ class _Builder:
         if type_text == "enum":
             enum_name = model + pascal(name)
             values = self.read_enum_values(r)
-            self.enums.append(_RawEnum(enum_name, values, r.text("description"), key.loc, origin))
+            self.enums.append(
+                _RawEnum(enum_name, values, r.text("description"), key.loc, origin, path=path)
+            )
             return _RawField(name, key.loc, r, TypeExpr(enum_name), r.loc("type"), enum_name)
         if r.has("values"):
             r.error("values", "'values' only applies to fields of type 'enum'", at_key=True)
@@ -563,6 +571,10 @@ class _Builder:
                     key.loc, r.path, f"event name '{name}' must be snake_case, like user_registered"
                 )
                 continue
+            problem = namespace.event_name_problem(name)
+            if problem:
+                self.diags.error(key.loc, r.path, f"event name {problem}; rename the event")
+                continue
             r.check_keys(
                 ("message", "publish", "subscribe", "channel", "description"), required=("message",)
             )
@@ -591,8 +603,12 @@ class _Builder:
         top.check_keys(("domain", "config", "operations"), required=("domain", "operations"))
         name = top.string("domain", allow_empty=False)
         if name is not None:
+            problem = namespace.domain_name_problem(name)
             if not (SNAKE.match(name) and is_identifier(name)):
                 top.error("domain", f"domain name '{name}' must be snake_case, like users")
+                name = None
+            elif problem:
+                top.error("domain", f"domain name {problem}; rename the domain and its file")
                 name = None
             elif name != spec.stem:
                 top.error(
@@ -643,6 +659,10 @@ class _Builder:
             self.diags.error(
                 key.loc, r.path, f"operation name '{name}' must be snake_case, like get_user"
             )
+            return None
+        problem = namespace.operation_name_problem(name)
+        if problem:
+            self.diags.error(key.loc, r.path, f"operation name {problem}; rename the operation")
             return None
         r.check_keys(OPERATION_KEYS)
 
@@ -734,11 +754,11 @@ class _Builder:
                 required = p.boolean("required", True)
             if name is None:
                 continue
-            if not is_identifier(name) or name in RESERVED_PARAM_NAMES:
+            if not IDENTIFIER.match(name):
                 p.error(
                     "name",
-                    f"param name '{name}' is not usable: it must be an identifier other than "
-                    f"{' and '.join(repr(n) for n in RESERVED_PARAM_NAMES)}",
+                    f"param name '{name}' is not an identifier (letters, digits and '_', not "
+                    "starting with a digit)",
                 )
                 continue
             if name in seen:
@@ -874,6 +894,7 @@ class _Builder:
     # services.yml -----------------------------------------------------------------------------
 
     def read_registry(self, spec: SpecFile, top: Reader) -> None:
+        before = len(self.diags.errors)
         top.check_keys(("services",), required=("services",))
         items = top.sequence("services")
         entries: list[ir.ServiceEntry] = []
@@ -908,12 +929,16 @@ class _Builder:
                         f"expected one of: {', '.join(kinds)}",
                     )
             if name is not None:
+                problem = namespace.service_name_problem(name)
                 if not PACKAGE_NAME.match(name) or not is_identifier(name):
                     s.error(
                         "name",
                         f"service name '{name}' is not a valid package name: use lowercase "
                         "letters, digits and '_', starting with a letter (e.g. tg_bot)",
                     )
+                    name = None
+                elif problem:
+                    s.error("name", f"service name {problem}; rename the service")
                     name = None
                 elif name in seen:
                     s.error("name", f"duplicate service '{name}' (first at line {seen[name].line})")
@@ -927,6 +952,8 @@ class _Builder:
                     ir.ServiceEntry(name, stype, description, s.loc("name"), depends, profiles)
                 )
         self.registry = ir.Registry(spec.path, tuple(entries))
+        # An invalid registry is reported in itself; it cannot tell which services exist.
+        self.registry_complete = len(self.diags.errors) == before
 
     def read_depends_on(self, s: Reader) -> tuple[tuple[str, str], ...]:
         node = s.get("depends_on")
@@ -974,6 +1001,8 @@ class _Builder:
         domains = self.build_domains(events)
         manifests = self.build_manifests(domains)
         self.check_registry_references()
+        self.check_service_directories()
+        self.check_generated_names(manifests)
         models = tuple(self.ir_models[k] for k in self.model_order)
         return ir.Project(
             files=tuple(sorted(self.files)),
@@ -996,6 +1025,9 @@ class _Builder:
         self.variant_names: dict[tuple[str, str], tuple[_RawModel, _RawVariant]] = {}
 
         def define(scope: str, name: str, loc: Location, path: str, thing: object) -> bool:
+            what = {_RawEnum: "enum", _RawVariant: "variant"}.get(type(thing), "model")
+            if not self.type_name_reserved(name, loc, path, what):
+                return False
             clash = self.defined_at.get((scope, name))
             if clash is None and scope != ir.SHARED:
                 clash = self.defined_at.get((ir.SHARED, name))
@@ -1014,7 +1046,7 @@ class _Builder:
         # Stable sort keeps declaration order within a file.
         for item in items:
             scope = item.origin.scope
-            path = item.path if isinstance(item, _RawModel) else f"enums.{item.name}"
+            path = item.path or f"enums.{item.name}"
             if not define(scope, item.name, item.loc, path, item):
                 continue
             self.raw_by_name[(scope, item.name)] = item
@@ -1037,7 +1069,10 @@ class _Builder:
         for e in self.enums:
             key = (e.origin.scope, e.name)
             if self.raw_by_name.get(key) is e:
-                self.ir_enums[key] = ir.Enum(e.name, e.values, e.origin, e.loc, e.description)
+                py_names = tuple(namespace.enum_member_py_names(e.values))
+                self.ir_enums[key] = ir.Enum(
+                    e.name, e.values, e.origin, e.loc, e.description, py_names=py_names
+                )
 
     # models -----------------------------------------------------------------------------------
 
@@ -1075,7 +1110,7 @@ class _Builder:
                 built = self.build_field(f, scope)
                 if built is not None:
                     fields.append(built)
-            object.__setattr__(model, "fields", tuple(fields))
+            object.__setattr__(model, "fields", _with_py_names(fields))
             self.expand_variants(m, model)
 
     def resolve_type(
@@ -1572,6 +1607,7 @@ class _Builder:
                 ok = False
         if not ok:
             return None
+        py_names = namespace.param_py_names([p.name for p in params])
         return ir.Operation(
             name=op.name,
             domain=d.name,
@@ -1581,7 +1617,7 @@ class _Builder:
             description=r.text("description"),
             input=input_model,
             output=output,
-            params=tuple(params),
+            params=tuple(replace(p, py_name=n) for p, n in zip(params, py_names, strict=True)),
             rest=rest,
             errors=tuple(op.errors),
             publish_on_success=publish,
@@ -1806,6 +1842,147 @@ class _Builder:
             manifests.append(ir.Manifest(consumer, m.spec.path, tuple(consumes)))
         return manifests
 
+    def check_service_directories(self) -> None:
+        """Every `services/<dir>/spec/` belongs to a service of services.yml whose name is a
+        usable package name (when services.yml is among the specs)."""
+        registered = None
+        if self.registry is not None and self.registry_complete:
+            registered = {s.name for s in self.registry.services}
+        for path in self.files:
+            service = layout.service_of(path)
+            if service is None:
+                continue
+            loc = Location(path)
+            if not (PACKAGE_NAME.match(service) and is_identifier(service)):
+                self.diags.error(
+                    loc,
+                    "",
+                    f"service directory '{service}' is not a valid package name: use lowercase "
+                    "letters, digits and '_', starting with a letter (e.g. services/tg_bot/)",
+                )
+            elif namespace.service_name_problem(service):
+                self.diags.error(
+                    loc,
+                    "",
+                    f"service directory {namespace.service_name_problem(service)}; rename the "
+                    "service",
+                )
+            elif registered is not None and service not in registered:
+                self.diags.error(
+                    loc,
+                    "",
+                    f"service '{service}' is not in services.yml{suggest(service, registered)}; "
+                    "register it there (./pants sync-services scaffolds it) or move the spec",
+                )
+
+    def check_generated_names(self, manifests: list[ir.Manifest]) -> None:
+        """The class names specforge derives from spec names (`UsersController`,
+        `GetUserNotFound`, `BackendClient`, ...) must not collide with type names (which are
+        imported next to them) nor with each other within one generated module."""
+        derived: dict[str, str] = {}  # generated class name -> what generates it
+
+        def claim(module: dict[str, str], name: str, what: str, loc: Location, path: str) -> None:
+            if name in module:
+                self.diags.error(
+                    loc, path, f"'{name}' is reserved: it is already {module[name]}; rename one"
+                )
+                return
+            module[name] = what
+            derived.setdefault(name, what)
+
+        pascal_domains: dict[tuple[str, str], str] = {}
+        client_modules: dict[str, dict[str, str]] = {}
+        for d in self.domains:
+            service = d.spec.service
+            assert service is not None
+            twin = pascal_domains.setdefault((service, pascal(d.name)), d.name)
+            if twin != d.name:
+                self.diags.error(
+                    d.loc,
+                    "domain",
+                    f"domain name '{d.name}' is reserved: its classes would be named like those "
+                    f"of domain '{twin}' ({namespace.controller_class(d.name)}); rename it",
+                )
+                continue
+            where = f"{d.spec.path}:{d.loc.line}"
+            protocol: dict[str, str] = {}
+            claim(
+                protocol,
+                namespace.controller_class(d.name),
+                f"the controller protocol of domain '{d.name}' ({where})",
+                d.loc,
+                "domain",
+            )
+            claim(
+                protocol,
+                namespace.domain_error_class(d.name),
+                f"the error base class of domain '{d.name}' ({where})",
+                d.loc,
+                "domain",
+            )
+            client = client_modules.setdefault(service, {})
+            for op in d.operations:
+                if any(
+                    op.name in (namespace.publisher(e), namespace.subscriber(e))
+                    for e in self.event_names
+                ):
+                    self.diags.error(
+                        op.loc,
+                        op.reader.path,
+                        f"operation name '{op.name}' is reserved: it is the generated function "
+                        "of an event of shared/spec/events.yaml; rename the operation",
+                    )
+                for e in op.errors:
+                    what = f"the exception of error {e.status} of operation '{op.name}' ({where})"
+                    path = f"{op.reader.path}.errors"
+                    claim(protocol, namespace.error_class(op.name, e.name), what, e.loc, path)
+                    claim(
+                        client,
+                        namespace.client_error_subclass(service, op.name, e.name),
+                        "the client " + what,
+                        e.loc,
+                        path,
+                    )
+        for m in manifests:
+            module: dict[str, str] = {}
+            for c in m.consumes:
+                names = [namespace.client_class(c.service), namespace.client_error_class(c.service)]
+                names += [
+                    namespace.client_error_subclass(c.service, op.name, e.name)
+                    for op in c.operations
+                    for e in op.errors
+                ]
+                for name in names:
+                    if module.get(name, c.service) != c.service:
+                        self.diags.error(
+                            c.loc,
+                            "consumes",
+                            f"'{name}' is reserved: the client of '{module[name]}' already "
+                            "generates a class of that name in this manifest's clients module",
+                        )
+                        break
+                    module[name] = c.service
+        services = {s for s, _ in pascal_domains}
+        if self.registry is not None:
+            services |= {s.name for s in self.registry.services}
+        for service in services:
+            derived.setdefault(namespace.client_class(service), f"the client class of {service}")
+            derived.setdefault(
+                namespace.client_error_class(service), f"the client error class of {service}"
+            )
+        for (scope, name), loc in sorted(self.defined_at.items(), key=lambda kv: kv[1]):
+            if name not in derived:
+                continue
+            item = self.raw_by_name.get((scope, name))
+            path = item.path if isinstance(item, _RawModel | _RawEnum) else ""
+            if (scope, name) in self.variant_names:
+                path = self.variant_names[(scope, name)][1].path
+            self.diags.error(
+                loc,
+                path or f"models.{name}",
+                f"type name '{name}' is reserved: it is {derived[name]}; rename the type",
+            )
+
     def check_registry_references(self) -> None:
         if self.registry is None:
             return
@@ -1818,6 +1995,28 @@ class _Builder:
                     f"unknown service '{dep}'{suggest(dep, [*names, *INFRA_SERVICES])}; "
                     f"expected a service of services.yml or one of: {', '.join(INFRA_SERVICES)}",
                 )
+
+
+def _with_py_names(fields: list[ir.Field]) -> tuple[ir.Field, ...]:
+    """The fields with their Python attribute names (see `namespace.field_py_names`)."""
+    referenced: set[str] = set()
+    for f in fields:
+        referenced.update(_type_names(f.type))
+    py_names = namespace.field_py_names([f.name for f in fields], referenced)
+    return tuple(replace(f, py_name=n) for f, n in zip(fields, py_names, strict=True))
+
+
+def _type_names(t: ir.TypeRef) -> list[str]:
+    """The model and enum names an annotation of `t` refers to."""
+    if isinstance(t, ir.ListType):
+        return _type_names(t.item)
+    if isinstance(t, ir.DictType):
+        return _type_names(t.value)
+    if isinstance(t, ir.ModelType):
+        return [t.model.name]
+    if isinstance(t, ir.EnumType):
+        return [t.enum.name]
+    return []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -154,9 +154,13 @@ SHARED = "shared"
 
 @dataclass(frozen=True)
 class Field:
+    """A field of a model. `name` is its wire name; `py_name` the Python attribute, which differs
+    only where the name would collide in the generated class (see `specforge.namespace`)."""
+
     name: str
     type: TypeRef
     loc: Location
+    py_name: str = ""
     description: str | None = None
     required: bool = True
     nullable: bool = False
@@ -172,11 +176,19 @@ class Field:
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Enum(_ShortRepr):
+    """An enum. `values` are its wire values; `py_names` the Python member names, in the same
+    order (they differ only where a value would collide, see `specforge.namespace`)."""
+
     name: str
     values: tuple[str, ...]
     origin: Origin
     loc: Location
     description: str | None = None
+    py_names: tuple[str, ...] = ()
+
+    def member(self, value: str) -> str:
+        """The Python member name of a wire value."""
+        return self.py_names[self.values.index(value)] if self.py_names else value
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -223,10 +235,13 @@ class ParamSource(enum.Enum):
 
 @dataclass(frozen=True)
 class Param:
+    """An operation's path or query param: `name` on the wire, `py_name` in Python."""
+
     name: str
     type: ScalarType | EnumType
     source: ParamSource
     loc: Location
+    py_name: str = ""
     required: bool = True
     default: DefaultValue | _NoDefault = NO_DEFAULT
     description: str | None = None

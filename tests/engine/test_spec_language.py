@@ -149,10 +149,11 @@ def test_manifest_and_registry(project: ir.Project) -> None:
     assert [op.name for op in consumed.operations] == ["create_user", "get_user", "list_users"]
     assert consumed.domain is project.domains[0]
     assert project.registry is not None
-    backend, notifications = project.registry.services
+    backend, notifications, tg_bot = project.registry.services
     assert backend.type is ir.ServiceType.FASTAPI
     assert backend.depends_on == (("redis", "service_healthy"),)
     assert notifications.type is ir.ServiceType.FASTSTREAM and notifications.profiles == ()
+    assert tg_bot.name == "tg_bot"
 
 
 def test_typed_defaults_of_every_scalar() -> None:

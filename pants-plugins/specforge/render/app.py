@@ -5,56 +5,55 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from specforge import ir, layout
-from specforge.layout import pascal
-from specforge.render.common import Imports, header, render
-from specforge.render.events import BROKERS
+from specforge import ir, layout, namespace
+from specforge.emit.code import Ident
+from specforge.render.brokers import BROKERS
+from specforge.render.common import Imports, dotted, header, render
 
 
 @dataclass(frozen=True)
 class DomainView:
-    name: str
-    controller: str
-    router_module: str
+    name: Ident  # also the keyword argument of create_app/create_worker
+    controller: Ident
+    router: Ident  # the router module, imported under a private alias
     rest: bool
     subscribes: bool
     publishes: bool
 
 
 def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str]:
-    imports = Imports()
-    domains: list[DomainView] = []
-    for d in project.domains_of(service):
+    domains = project.domains_of(service)
+    imports = Imports(reserved=frozenset(namespace.APP_MODULE | {d.name for d in domains}))
+    views: list[DomainView] = []
+    router_imports = []
+    for d in domains:
         package = layout.domain_package(service, d.name)
-        controller = imports.add(f"{package}.protocol", f"{pascal(d.name)}Controller")
-        domains.append(
+        router = Ident(f"_{d.name}_router")
+        router_imports.append((dotted(package), router))
+        views.append(
             DomainView(
-                name=d.name,
-                controller=controller,
-                router_module=f"{d.name}_router",
+                name=Ident(d.name),
+                controller=imports.add(f"{package}.protocol", namespace.controller_class(d.name)),
+                router=router,
                 rest=any(op.rest is not None for op in d.operations),
                 subscribes=any(op.subscribe is not None for op in d.operations),
                 publishes=any(op.publish_on_success is not None for op in d.operations),
             )
         )
-    router_imports = [
-        f"from {layout.domain_package(service, d.name)} import router as {d.name}_router"
-        for d in domains
-    ]
-    broker_module, broker_class, url_env, default_url = BROKERS[broker]
-    uses_broker = any(d.subscribes or d.publishes for d in domains)
-    files = sorted({d.file for d in project.domains_of(service)})
+    b = BROKERS[broker]
+    files = sorted(d.file for d in domains)
     source = render(
         "app.py.j2",
         header=header(files or f"services/{service}/spec/"),
-        service=service,
-        imports=imports.lines() + router_imports,
-        domains=domains,
-        broker_module=broker_module,
-        broker_class=broker_class,
-        uses_broker=uses_broker,
-        events_module=layout.events_module(),
-        url_env=url_env,
-        default_url=default_url,
+        service=Ident(service),
+        domains=views,
+        router_imports=router_imports,
+        broker_module=dotted(b.module),
+        broker_class=Ident(b.class_name),
+        uses_broker=any(d.subscribes or d.publishes for d in views),
+        events_module=dotted(layout.events_module()),
+        url_env=b.url_env,
+        default_url=b.default_url,
+        imports=imports,
     )
     return layout.module_path(layout.app_module(service), service), source

@@ -1,159 +1,179 @@
 """Typed async HTTP clients for the operations a service consumes: one client class per
-producer service, one method per consumed operation, over httpx2."""
+producer service, one method per consumed operation, over httpx2.
+
+URLs are built from the operation's path segments: literal segments are string literals, param
+segments are the param's value, percent-encoded as one segment at run time; no spec text is ever
+put into an f-string or a format string.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from specforge import ir, layout
-from specforge.build import IDEMPOTENT_METHODS
-from specforge.layout import pascal
-from specforge.render.common import Imports, TypeNamer, docstring, header, render
+from specforge import ir, layout, namespace
+from specforge.emit.code import Ident, Python, py, py_join, py_str
+from specforge.render.common import Imports, TypeNamer, header, render
+from specforge.render.domain import ErrorView, ParamView, param_view, signature, text
+
+IDEMPOTENT_METHODS = ("GET", "PUT", "DELETE")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
-class ParamView:
-    name: str
-    wire: str  # how the value goes on the wire: `str(x)`, `x.value`, ...
+class QueryView:
+    name: Ident  # the Python name
+    wire: str  # the query key
     optional: bool
 
 
 @dataclass(frozen=True)
 class MethodView:
-    name: str
+    name: Ident
     doc: str | None
-    signature: str
-    returns: str
+    params: tuple[ParamView, ...]
+    returns: Python
     http_method: str
-    path: str  # an f-string body with quoted path params
-    path_params: tuple[str, ...]
-    query: tuple[ParamView, ...]
+    url: Python  # an expression: the path, from literals and encoded params
+    query: tuple[QueryView, ...]
     has_body: bool
-    idempotent: bool
-    result: str  # how the response becomes the return value
-    errors: tuple[tuple[int, str], ...]  # (status, exception class)
-    domain: str
+    result: Python | None  # how the response becomes the return value
+    errors: tuple[ErrorView, ...]
+
+    @property
+    def signature(self) -> Python:
+        return signature(self.params)
 
 
 @dataclass(frozen=True)
 class ClientView:
-    service: str
-    class_name: str
-    base_error: str
+    service: Ident
+    class_name: Ident
+    base_error: Ident
     url_env: str
     methods: tuple[MethodView, ...]
-    errors: tuple[tuple[str, int, str, str], ...]  # (class, status, description, operation)
+    errors: tuple[ErrorView, ...]
 
 
 def render_clients(project: ir.Project, manifest: ir.Manifest) -> tuple[str, str]:
-    imports = Imports()
+    producers = manifest.producers()
+    defined: set[str] = set()
+    for c in manifest.consumes:
+        defined |= {namespace.client_class(c.service), namespace.client_error_class(c.service)}
+        defined |= {
+            namespace.client_error_subclass(c.service, op.name, e.name)
+            for op in c.operations
+            for e in op.errors
+        }
+    imports = Imports(reserved=frozenset(defined | (namespace.CLIENTS_MODULE - namespace.IMPORTED)))
     namer = TypeNamer(imports)
-    adapters: dict[str, str] = {}
+    adapters: dict[Python, Ident] = {}
     clients: list[ClientView] = []
-    for producer in manifest.producers():
-        prefix = pascal(producer)
+    for producer in producers:
         methods: list[MethodView] = []
-        errors: list[tuple[str, int, str, str]] = []
+        errors: list[ErrorView] = []
         for consumption in (c for c in manifest.consumes if c.service == producer):
             for op in consumption.operations:
-                op_errors: list[tuple[int, str]] = []
-                for e in op.errors:
-                    cls = f"{prefix}{pascal(op.name)}{e.name}"
-                    errors.append((cls, e.status, e.description, op.name))
-                    op_errors.append((e.status, cls))
-                methods.append(method_view(op, namer, adapters, tuple(op_errors)))
+                op_errors = tuple(
+                    ErrorView(
+                        Ident(namespace.client_error_subclass(producer, op.name, e.name)),
+                        e.status,
+                        e.description,
+                        Ident(op.name),
+                    )
+                    for e in op.errors
+                )
+                errors.extend(op_errors)
+                methods.append(method_view(op, namer, adapters, op_errors))
         clients.append(
             ClientView(
-                service=producer,
-                class_name=f"{prefix}Client",
-                base_error=f"{prefix}Error",
-                url_env=f"{producer.upper()}_URL",
+                service=Ident(producer),
+                class_name=Ident(namespace.client_class(producer)),
+                base_error=Ident(namespace.client_error_class(producer)),
+                url_env=namespace.url_env(producer),
                 methods=tuple(methods),
                 errors=tuple(errors),
             )
         )
-    if adapters:
-        imports.add("pydantic", "TypeAdapter")
+    type_adapter = imports.add("pydantic", "TypeAdapter") if adapters else None
+    date_ = imports.add("datetime", "date")
     source = render(
         "clients.py.j2",
         header=header(manifest.file),
         file=manifest.file,
-        imports=imports.lines(),
         clients=clients,
         adapters=sorted(adapters.items(), key=lambda kv: kv[1]),
-        idempotent=IDEMPOTENT_METHODS,
+        type_adapter=type_adapter,
+        date=date_,
+        idempotent=list(IDEMPOTENT_METHODS),
+        imports=imports,
     )
     return layout.module_path(layout.clients_module(manifest.service), manifest.service), source
 
 
-def wire(p: ir.Param, namer: TypeNamer) -> str:
-    """How a param's value is written into a URL."""
-    t = p.type
-    if isinstance(t, ir.EnumType):
-        return f"{p.name}.value"
-    if t.kind is ir.ScalarKind.BOOL:
-        return f'"true" if {p.name} else "false"'
-    if t.kind in (ir.ScalarKind.DATE, ir.ScalarKind.DATETIME):
-        return f"{p.name}.isoformat()"
-    return f"str({p.name})"
+def url_expression(op: ir.Operation) -> Python:
+    """The request path as an expression: `"/users/" + _segment(user_id)`."""
+    assert op.rest is not None
+    py_names = {p.name: p.py_name for p in op.path_params}
+    parts: list[Python] = []
+    path = op.rest.full_path
+    position = 0
+    for m in _PLACEHOLDER.finditer(path):
+        if m.start() > position:
+            parts.append(py_str(path[position : m.start()]))
+        parts.append(py("_segment({})", Ident(py_names[m.group(1)])))
+        position = m.end()
+    if position < len(path) or not parts:
+        parts.append(py_str(path[position:]))
+    return py_join(" + ", parts)
+
+
+def adapter_name(annotation: Python, taken: set[Ident]) -> Ident:
+    """`_list_user_read_adapter` for `list[UserRead]`: a module-level `TypeAdapter`, unique."""
+    words = [w.lower() for w in re.split(r"[^A-Za-z0-9]+", annotation) if w]
+    base = f"_{'_'.join(words)[:60]}_adapter"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}{n}"
+    return Ident(name)
 
 
 def method_view(
     op: ir.Operation,
     namer: TypeNamer,
-    adapters: dict[str, str],
-    errors: tuple[tuple[int, str], ...],
+    adapters: dict[Python, Ident],
+    errors: tuple[ErrorView, ...],
 ) -> MethodView:
     assert op.rest is not None
-    sig: list[str] = []
-    for p in op.path_params:
-        sig.append(f"{p.name}: {namer.annotation(p.type)}")
+    params = [param_view(p, namer, router=False) for p in op.path_params]
     if op.input is not None:
-        sig.append(f"payload: {namer.annotation(ir.ModelType(op.input))}")
-    query: list[ParamView] = []
-    if op.query_params:
-        sig.append("*")
-    for p in op.query_params:
-        ann = namer.annotation(p.type)
-        if not p.required and p.default is None:
-            ann = f"{ann} | None"
-        default = f" = {namer.default(p.default, p.type)}" if p.has_default else ""
-        sig.append(f"{p.name}: {ann}{default}")
-        query.append(
-            ParamView(p.name, wire(p, namer), optional=not p.required and p.default is None)
-        )
-    path = op.rest.full_path
-    for p in op.path_params:
-        path = path.replace("{" + p.name + "}", "{_segment(" + wire(p, namer) + ")}")
-    returns = "None"
-    result = "None"
+        body = namer.annotation(ir.ModelType(op.input))
+        params.append(ParamView(Ident("payload"), body, None, False, body))
+    params += [param_view(p, namer, router=False) for p in op.query_params]
+    query = tuple(
+        QueryView(Ident(p.py_name), p.name, optional=not p.required and p.default is None)
+        for p in op.query_params
+    )
+    returns = py("None")
+    result = None
     if op.output is not None:
         returns = namer.annotation(op.output)
         if isinstance(op.output, ir.ModelType):
-            result = f"{returns}.model_validate_json(response.content)"
+            result = py("{}.model_validate_json(response.content)", returns)
         else:
-            key = returns
-            if key not in adapters:
-                adapters[key] = f"_{'_'.join(filter(None, _slug(key)))}_adapter"
-            result = f"{adapters[key]}.validate_json(response.content)"
+            if returns not in adapters:
+                adapters[returns] = adapter_name(returns, set(adapters.values()))
+            result = py("{}.validate_json(response.content)", adapters[returns])
     return MethodView(
-        name=op.name,
-        doc=docstring(op.summary or op.description),
-        signature=", ".join(sig),
+        name=Ident(op.name),
+        doc=text(op.summary or op.description),
+        params=tuple(params),
         returns=returns,
         http_method=op.rest.method,
-        path=path,
-        path_params=tuple(p.name for p in op.path_params),
-        query=tuple(query),
+        url=url_expression(op),
+        query=query,
         has_body=op.input is not None,
-        idempotent=op.rest.method in IDEMPOTENT_METHODS,
         result=result,
         errors=errors,
-        domain=op.domain,
     )
-
-
-def _slug(annotation: str) -> list[str]:
-    import re
-
-    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", annotation)]

@@ -5,207 +5,261 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from specforge import ir, layout
-from specforge.layout import pascal
-from specforge.render.common import (
-    Imports,
-    TypeNamer,
-    constraint_args,
-    docstring,
-    header,
-    literal,
-    render,
-)
-from specforge.render.events import BROKERS
+from specforge import ir, layout, namespace
+from specforge.emit.code import Ident, Python, py, py_join, py_str
+from specforge.render.brokers import BROKERS
+from specforge.render.common import Imports, TypeNamer, constraint_args, header, render
+
+
+@dataclass(frozen=True)
+class ParamView:
+    """One parameter of the operation's Python signature (its params and its body)."""
+
+    name: Ident  # the Python name
+    annotation: Python
+    default: Python | None  # None: required
+    keyword_only: bool
+    endpoint_annotation: Python  # in the router: with `Path(...)`/`Query(...)`
 
 
 @dataclass(frozen=True)
 class ErrorView:
-    class_name: str
+    class_name: Ident
     status: int
     description: str
+    operation: Ident
+
+    @property
+    def doc(self) -> str:
+        """The docstring of its exception class."""
+        end = "" if self.description.rstrip().endswith((".", "!", "?")) else "."
+        return f"{self.status} from `{self.operation}`: {self.description.strip()}{end}"
+
+
+@dataclass(frozen=True)
+class RestView:
+    method: Ident  # `get`, `post`, ...: the APIRouter method
+    path: str
+    status: int
+    response_model: Python | None  # None: no content
+    summary: str | None
+    description: str | None
+
+
+def signature(params: tuple[ParamView, ...]) -> Python:
+    """The parameters of a controller or client method, after `self`: path params and the body
+    positionally, query params by keyword."""
+    parts: list[Python] = []
+    star = False
+    for p in params:
+        if p.keyword_only and not star:
+            parts.append(py("*"))
+            star = True
+        parts.append(declaration(p.name, p.annotation, p.default))
+    return py_join(", ", parts)
+
+
+def endpoint_signature(params: tuple[ParamView, ...]) -> Python:
+    """The parameters of a route function: all by keyword, as FastAPI passes them, so that
+    required and defaulted params need no particular order."""
+    parts = [declaration(p.name, p.endpoint_annotation, p.default) for p in params]
+    return py_join(", ", [py("*"), *parts]) if parts else py("")
+
+
+def call(params: tuple[ParamView, ...]) -> Python:
+    """The arguments that pass `params` on to a controller method of `signature(params)`."""
+    return py_join(
+        ", ", (py("{}={}", p.name, p.name) if p.keyword_only else py("{}", p.name) for p in params)
+    )
+
+
+def declaration(name: Ident, annotation: Python, default: Python | None) -> Python:
+    if default is None:
+        return py("{}: {}", name, annotation)
+    return py("{}: {} = {}", name, annotation, default)
 
 
 @dataclass(frozen=True)
 class OperationView:
-    name: str
+    name: Ident
     doc: str | None
-    signature: str  # the controller method's parameters, after `self`
-    returns: str  # the controller method's return annotation
-    call: str  # the arguments a caller passes: `user_id, payload, limit=limit`
-    # REST
-    method: str | None = None
-    path: str | None = None
-    status: int | None = None
-    response_model: str | None = None
-    endpoint_params: str = ""
-    responses: str | None = None
-    summary: str | None = None
-    description: str | None = None
-    no_content: bool = False
-    publishes: str | None = None  # the publisher function of publish_on_success
-    # events
-    subscribe: str | None = None  # the subscribe function of the subscribed event
-    message: str | None = None
-    errors: tuple[ErrorView, ...] = ()
+    params: tuple[ParamView, ...]
+    returns: Python
+    has_result: bool
+    errors: tuple[ErrorView, ...]
+    rest: RestView | None = None
+    publishes: Ident | None = None  # the publisher function of publish_on_success
+    subscribe: Ident | None = None  # the subscribe function of the subscribed event
+    message: Python | None = None
+
+    @property
+    def signature(self) -> Python:
+        return signature(self.params)
+
+    @property
+    def endpoint_signature(self) -> Python:
+        return endpoint_signature(self.params)
+
+    @property
+    def call(self) -> Python:
+        return call(self.params)
+
+
+def text(value: str | None) -> str | None:
+    """Spec text for a docstring or description, or None when there is nothing to say."""
+    return value if value and value.strip() else None
 
 
 def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[tuple[str, str]]:
     package = layout.domain_package(domain.service, domain.name)
-    controller = f"{pascal(domain.name)}Controller"
-    base_error = f"{pascal(domain.name)}Error"
+    controller = namespace.controller_class(domain.name)
+    base_error = namespace.domain_error_class(domain.name)
     protocol_module = f"{package}.protocol"
     router_module = f"{package}.router"
+    errors = {namespace.error_class(op.name, e.name) for op in domain.operations for e in op.errors}
 
     # protocol.py
-    imports = Imports()
+    imports = Imports(reserved=frozenset({controller, base_error, "ErrorBody", *errors}))
     namer = TypeNamer(imports)
     ops = [operation_view(op, namer) for op in domain.operations]
     protocol = render(
         "protocol.py.j2",
         header=header(domain.file),
-        domain=domain,
-        controller=controller,
-        base_error=base_error,
-        imports=imports.lines(),
+        domain=Ident(domain.name),
+        service=Ident(domain.service),
+        controller=Ident(controller),
+        base_error=Ident(base_error),
+        class_var=imports.add("typing", "ClassVar"),
+        protocol=imports.add("typing", "Protocol"),
+        base_model=imports.add("pydantic", "BaseModel"),
+        imports=imports,
         operations=ops,
     )
 
     # router.py
-    rimports = Imports()
+    rimports = Imports(reserved=frozenset({"create_router", "register_subscribers"}))
     namer = TypeNamer(rimports)
+    b = BROKERS[broker]
+    broker_class = None
+    if any(op.publish_on_success or op.subscribe for op in domain.operations):
+        broker_class = rimports.add(b.module, b.class_name)
     ops = [operation_view(op, namer, router=True) for op in domain.operations]
-    broker_module, broker_class, _, _ = BROKERS[broker]
-    uses_broker = any(o.publishes or o.subscribe for o in ops)
-    if uses_broker:
-        rimports.add(broker_module, broker_class)
-    for o in ops:
-        if o.publishes:
-            rimports.add(layout.events_module(), o.publishes)
-        if o.subscribe:
-            rimports.add(layout.events_module(), o.subscribe)
-    rimports.add(protocol_module, controller)
-    rimports.add(protocol_module, base_error)
-    if any(o.method for o in ops):
-        rimports.add(protocol_module, "ErrorBody")
-        rimports.add("fastapi", "APIRouter")
-        rimports.add("fastapi", "HTTPException")
+    rest = [o for o in ops if o.rest is not None]
     router = render(
         "router.py.j2",
         header=header(domain.file),
-        domain=domain,
-        controller=controller,
-        base_error=base_error,
-        imports=rimports.lines(),
-        operations=ops,
-        broker_class=broker_class if uses_broker else None,
+        domain=Ident(domain.name),
+        service=Ident(domain.service),
+        controller=rimports.add(protocol_module, controller),
+        base_error=rimports.add(protocol_module, base_error),
+        error_body=rimports.add(protocol_module, "ErrorBody") if rest else None,
+        api_router=rimports.add("fastapi", "APIRouter") if rest else None,
+        http_exception=rimports.add("fastapi", "HTTPException") if rest else None,
+        response=(
+            rimports.add("fastapi", "Response")
+            if any(o.rest and o.rest.response_model is None for o in rest)
+            else None
+        ),
+        broker_class=broker_class,
         # Literal paths before parametrized ones: `/users/count` must not reach `/{user_id}`.
-        rest=sorted((o for o in ops if o.method), key=lambda o: (o.path or "").count("{")),
+        rest=sorted(rest, key=lambda o: o.rest.path.count("{") if o.rest else 0),
         subscribed=[o for o in ops if o.subscribe],
         prefix=domain.prefix,
         tags=list(domain.tags) or [domain.name],
+        imports=rimports,
     )
     return [
         (layout.module_path(protocol_module, domain.service), protocol),
         (layout.module_path(router_module, domain.service), router),
         (
             layout.module_path(package + ".__init__", domain.service),
-            init_source(domain, controller),
+            render(
+                "domain_init.py.j2",
+                header=header(domain.file),
+                domain=Ident(domain.name),
+                controller=Ident(controller),
+            ),
         ),
     ]
 
 
-def init_source(domain: ir.Domain, controller: str) -> str:
-    return (
-        f"{header(domain.file)}\n"
-        f'"""The {domain.name} domain: `protocol.{controller}` and `router.create_router`."""\n'
+def param_view(p: ir.Param, namer: TypeNamer, *, router: bool) -> ParamView:
+    imports = namer.imports
+    annotation = namer.annotation(p.type)
+    if not p.required and p.default is None:
+        annotation = py("{} | None", annotation)
+    default = namer.default(p.default, p.type) if p.has_default else None
+    endpoint = annotation
+    if router:
+        args = constraint_args(p.constraints)
+        if p.py_name != p.name:
+            args.insert(0, py("alias={}", py_str(p.name)))
+        if p.description:
+            args.append(py("description={}", py_str(p.description)))
+        source = "Path" if p.source is ir.ParamSource.PATH else "Query"
+        endpoint = py(
+            "{}[{}, {}({})]",
+            imports.add("typing", "Annotated"),
+            annotation,
+            imports.add("fastapi", source),
+            py_join(", ", args),
+        )
+    return ParamView(
+        name=Ident(p.py_name),
+        annotation=annotation,
+        default=default,
+        keyword_only=p.source is ir.ParamSource.QUERY,
+        endpoint_annotation=endpoint,
     )
-
-
-def error_class(op: ir.Operation, error: ir.ErrorResponse) -> str:
-    return f"{pascal(op.name)}{error.name}"
 
 
 def operation_view(op: ir.Operation, namer: TypeNamer, *, router: bool = False) -> OperationView:
-    imports = namer.imports
-    sig: list[str] = []
-    call: list[str] = []
-    endpoint: list[str] = []
-    for p in op.path_params:
-        ann = namer.annotation(p.type)
-        sig.append(f"{p.name}: {ann}")
-        call.append(p.name)
-        if router:
-            args = constraint_args(p.constraints)
-            if p.description:
-                args.append(f"description={literal(p.description)}")
-            path_ = imports.add("fastapi", "Path")
-            annotated = imports.add("typing", "Annotated")
-            endpoint.append(f"{p.name}: {annotated}[{ann}, {path_}({', '.join(args)})]")
+    params = [param_view(p, namer, router=router) for p in op.path_params]
     if op.input is not None:
-        ann = namer.annotation(ir.ModelType(op.input))
-        sig.append(f"payload: {ann}")
-        call.append("payload")
-        endpoint.append(f"payload: {ann}")
-    query = op.query_params
-    if query:
-        sig.append("*")
-    for p in query:
-        ann = namer.annotation(p.type)
-        if not p.required:
-            ann = f"{ann} | None" if p.default is None else ann
-        default = ""
-        if p.has_default:
-            default = f" = {namer.default(p.default, p.type)}"
-        sig.append(f"{p.name}: {ann}{default}")
-        call.append(f"{p.name}={p.name}")
-        if router:
-            args = constraint_args(p.constraints)
-            if p.description:
-                args.append(f"description={literal(p.description)}")
-            query_ = imports.add("fastapi", "Query")
-            annotated = imports.add("typing", "Annotated")
-            endpoint.append(f"{p.name}: {annotated}[{ann}, {query_}({', '.join(args)})]{default}")
-    # Required query params (no default) must precede the ones with defaults in a def.
-    endpoint = [e for e in endpoint if " = " not in e] + [e for e in endpoint if " = " in e]
-    returns = namer.annotation(op.output) if op.output is not None else "None"
-    errors = tuple(ErrorView(error_class(op, e), e.status, e.description) for e in op.errors)
-    view = OperationView(
-        name=op.name,
-        doc=docstring(op.summary or op.description),
-        signature=", ".join(sig),
-        returns=returns,
-        call=", ".join(call),
-        errors=errors,
+        body = namer.annotation(ir.ModelType(op.input))
+        params.append(ParamView(Ident("payload"), body, None, False, body))
+    params += [param_view(p, namer, router=router) for p in op.query_params]
+    returns = namer.annotation(op.output) if op.output is not None else py("None")
+    errors = tuple(
+        ErrorView(
+            Ident(namespace.error_class(op.name, e.name)), e.status, e.description, Ident(op.name)
+        )
+        for e in op.errors
     )
-    if not router:
-        return view
-    extra: dict[str, object] = {}
-    if op.rest is not None:
-        responses = ""
-        if op.errors:
-            items = ", ".join(
-                f'{e.status}: {{"model": ErrorBody, "description": {literal(e.description)}}}'
-                for e in op.errors
-            )
-            responses = "{" + items + "}"
+    rest = None
+    if router and op.rest is not None:
         no_content = op.rest.status == 204
-        if no_content:
-            imports.add("fastapi", "Response")
-        extra = dict(
-            method=op.rest.method.lower(),
+        rest = RestView(
+            method=Ident(op.rest.method.lower()),
             path=op.rest.path,
             status=op.rest.status,
             response_model=None if no_content else returns,
-            endpoint_params=", ".join(endpoint),
-            responses=responses or None,
-            summary=op.summary,
-            description=op.description,
-            no_content=no_content,
+            summary=text(op.summary),
+            description=text(op.description),
         )
-    if op.publish_on_success is not None:
-        extra["publishes"] = f"publish_{op.publish_on_success.name}"
-    if op.subscribe is not None:
-        extra["subscribe"] = f"subscribe_{op.subscribe.name}"
-        extra["message"] = namer.annotation(ir.ModelType(op.subscribe.message))
-    return OperationView(**{**view.__dict__, **extra})
+    return OperationView(
+        name=Ident(op.name),
+        doc=text(op.summary or op.description),
+        params=tuple(params),
+        returns=returns,
+        has_result=op.output is not None,
+        errors=errors,
+        rest=rest,
+        publishes=(
+            namer.imports.add(
+                layout.events_module(), namespace.publisher(op.publish_on_success.name)
+            )
+            if router and op.publish_on_success is not None
+            else None
+        ),
+        subscribe=(
+            namer.imports.add(layout.events_module(), namespace.subscriber(op.subscribe.name))
+            if router and op.subscribe is not None
+            else None
+        ),
+        message=(
+            namer.annotation(ir.ModelType(op.subscribe.message))
+            if router and op.subscribe is not None
+            else None
+        ),
+    )

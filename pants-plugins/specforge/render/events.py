@@ -5,60 +5,58 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from specforge import ir, layout
-from specforge.render.common import Imports, TypeNamer, docstring, header, render
-
-BROKERS = {
-    # broker: (module, class, URL variable, default URL)
-    "redis": ("faststream.redis", "RedisBroker", "REDIS_URL", "redis://127.0.0.1:6379"),
-    "rabbit": (
-        "faststream.rabbit",
-        "RabbitBroker",
-        "RABBIT_URL",
-        "amqp://guest:guest@127.0.0.1:5672/",
-    ),
-    "nats": ("faststream.nats", "NatsBroker", "NATS_URL", "nats://127.0.0.1:4222"),
-    "kafka": ("faststream.kafka", "KafkaBroker", "KAFKA_URL", "127.0.0.1:9092"),
-}
+from specforge import ir, layout, namespace
+from specforge.emit.code import Ident, Python
+from specforge.render.brokers import BROKERS
+from specforge.render.common import Imports, TypeNamer, header, render
 
 
 @dataclass(frozen=True)
 class EventView:
-    name: str
-    constant: str
+    name: Ident
+    constant: Ident
+    publisher: Ident
+    subscriber: Ident
     channel: str
-    message: str
+    message: Python
     description: str | None
     publish: bool
     subscribe: bool
 
 
 def render_events(project: ir.Project, file: str, broker: str) -> tuple[str, str]:
-    module_name, broker_class, url_env, default_url = BROKERS[broker]
-    imports = Imports()
+    events = project.events_in(file)
+    derived = {namespace.event_constant(e.name) for e in events}
+    derived |= {namespace.publisher(e.name) for e in events}
+    derived |= {namespace.subscriber(e.name) for e in events}
+    # The names the template binds itself; an import of one of those gets an alias.
+    imports = Imports(reserved=(namespace.EVENTS_MODULE - namespace.IMPORTED) | derived)
     namer = TypeNamer(imports, local_module=layout.events_module())
-    events = [
+    views = [
         EventView(
-            name=e.name,
-            constant=e.name.upper(),
+            name=Ident(e.name),
+            constant=Ident(namespace.event_constant(e.name)),
+            publisher=Ident(namespace.publisher(e.name)),
+            subscriber=Ident(namespace.subscriber(e.name)),
             channel=e.channel,
             message=namer.annotation(ir.ModelType(e.message)),
-            description=docstring(e.description),
+            description=e.description if e.description and e.description.strip() else None,
             publish=e.publish,
             subscribe=e.subscribe,
         )
-        for e in project.events_in(file)
+        for e in events
     ]
+    b = BROKERS[broker]
     source = render(
         "events.py.j2",
         header=header(file),
         file=file,
-        imports=imports.lines(),
-        events=events,
-        broker=broker,
-        broker_module=module_name,
-        broker_class=broker_class,
-        url_env=url_env,
-        default_url=default_url,
+        imports=imports,
+        events=views,
+        broker=b.key,
+        broker_title=b.title,
+        broker_class=Ident(b.class_name),
+        url_env=b.url_env,
+        default_url=b.default_url,
     )
     return layout.module_path(layout.events_module(), None), source

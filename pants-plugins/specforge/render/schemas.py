@@ -2,7 +2,9 @@
 
 Each model is a `BaseModel`, each variant a model of its own, each enum a `StrEnum`, each
 discriminated union a `RootModel` whose root validates on the discriminator. Models come out
-in dependency order, so that a module reads top-down.
+in dependency order, so that a module reads top-down. A field whose wire name cannot be its
+Python name (see `specforge.namespace`) gets an alias, and its model validates and serializes
+by alias while also accepting the Python name.
 """
 
 from __future__ import annotations
@@ -10,37 +12,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from specforge import ir, layout
-from specforge.render.common import (
-    Imports,
-    TypeNamer,
-    header,
-    literal,
-    py_field_name,
-    render,
-)
+from specforge.emit.code import Ident, Python, py, py_join, py_str
+from specforge.render.common import Imports, TypeNamer, header, render
 
 
 @dataclass(frozen=True)
 class FieldView:
-    name: str
-    annotation: str
-    value: str | None  # what follows `=`, if anything
+    name: Ident
+    annotation: Python
+    value: Python | None  # what follows `=`, if anything
 
 
 @dataclass(frozen=True)
 class ModelView:
-    name: str
+    name: Ident
     description: str | None
     fields: tuple[FieldView, ...] = ()
-    union_base: str | None = None  # RootModel[A | B]
-    union_root: str | None = None  # the root's annotation, with the discriminator
+    config: Python | None = None  # model_config = ...
+    union_base: Python | None = None  # RootModel[A | B]
+    union_root: Python | None = None  # the root's annotation, with the discriminator
 
 
 @dataclass(frozen=True)
 class EnumView:
-    name: str
+    name: Ident
     description: str | None
-    values: tuple[str, ...]
+    members: tuple[tuple[Ident, str], ...]  # (Python name, wire value)
 
 
 def render_schemas(project: ir.Project, file: str) -> tuple[str, str]:
@@ -49,104 +46,115 @@ def render_schemas(project: ir.Project, file: str) -> tuple[str, str]:
     module = layout.schemas_module(service)
     models = order_by_dependencies(project.models_in(file))
     enums = project.enums_in(file)
-    field_names = {f.name for m in models for f in m.fields}
-    imports = Imports(reserved=frozenset(field_names))
+    imports = Imports(reserved=frozenset([*(m.name for m in models), *(e.name for e in enums)]))
     namer = TypeNamer(imports, local_module=module)
     base_model = imports.add("pydantic", "BaseModel")
-    views: list[ModelView] = []
-    for m in models:
-        if m.is_union:
-            members = " | ".join(namer.annotation(ir.ModelType(u)) for u in m.union)
-            annotated = imports.add("typing", "Annotated")
-            field_ = imports.add("pydantic", "Field")
-            root = imports.add("pydantic", "RootModel")
-            views.append(
-                ModelView(
-                    m.name,
-                    m.description,
-                    union_base=f"{root}[{members}]",
-                    union_root=(
-                        f"{annotated}[{members}, {field_}(discriminator={literal(m.discriminator)})]"
-                    ),
-                )
-            )
-            continue
-        views.append(
-            ModelView(m.name, m.description, tuple(field_view(f, namer) for f in m.fields))
+    views = [model_view(m, namer) for m in models]
+    enum_views = [
+        EnumView(
+            Ident(e.name),
+            e.description,
+            tuple((Ident(e.member(v)), v) for v in e.values),
         )
-    enum_views = [EnumView(e.name, e.description, e.values) for e in enums]
-    if enum_views:
-        imports.add("enum", "StrEnum")
+        for e in enums
+    ]
     source = render(
         "schemas.py.j2",
         header=header(file),
-        doc=f"Models of {file}.",
-        imports=imports.lines(),
+        file=file,
         enums=enum_views,
         models=views,
         base_model=base_model,
+        str_enum=imports.add("enum", "StrEnum") if enum_views else None,
+        imports=imports,
     )
     return layout.module_path(module, service), source
 
 
-def field_view(f: ir.Field, namer: TypeNamer) -> FieldView:
+def model_view(m: ir.Model, namer: TypeNamer) -> ModelView:
     imports = namer.imports
+    if m.is_union:
+        members = py_join(" | ", (namer.annotation(ir.ModelType(u)) for u in m.union))
+        discriminator = m.union[0].field(m.discriminator or "")
+        assert discriminator is not None
+        annotated = imports.add("typing", "Annotated")
+        root = imports.add("pydantic", "RootModel")
+        return ModelView(
+            Ident(m.name),
+            m.description,
+            union_base=py("{}[{}]", root, members),
+            union_root=py(
+                "{}[{}, {}]",
+                annotated,
+                members,
+                namer.field_call([py("discriminator={}", py_str(discriminator.py_name))]),
+            ),
+        )
+    config = None
+    if any(f.py_name != f.name for f in m.fields):
+        # Aliased fields: the wire name everywhere, the Python name also accepted on input.
+        config = py(
+            "{}(validate_by_name=True, serialize_by_alias=True)",
+            imports.add("pydantic", "ConfigDict"),
+        )
+    return ModelView(
+        Ident(m.name), m.description, tuple(field_view(f, namer) for f in m.fields), config
+    )
+
+
+def field_view(f: ir.Field, namer: TypeNamer) -> FieldView:
     annotation = namer.constrained(f.type, f.constraints)
     if f.nullable:
-        annotation = f"{annotation} | None"
-    name = py_field_name(f.name)
-    kwargs: list[str] = []
-    if name != f.name:
-        kwargs.append(f"alias={literal(f.name)}")
+        annotation = py("{} | None", annotation)
+    kwargs: list[Python] = []
+    if f.py_name != f.name:
+        kwargs.append(py("alias={}", py_str(f.name)))
     if f.description:
-        kwargs.append(f"description={literal(f.description)}")
+        kwargs.append(py("description={}", py_str(f.description)))
     if f.deprecated:
-        kwargs.append("deprecated=True")
+        kwargs.append(py("deprecated=True"))
     default = namer.default(f.default, f.type) if f.has_default else None
     if not kwargs:
-        return FieldView(name, annotation, default)
-    field_ = imports.add("pydantic", "Field")
+        return FieldView(Ident(f.py_name), annotation, default)
     if default is not None:
-        kwargs.insert(0, f"default={default}")
-    return FieldView(name, annotation, f"{field_}({', '.join(kwargs)})")
+        kwargs.insert(0, py("default={}", default))
+    return FieldView(Ident(f.py_name), annotation, namer.field_call(kwargs))
 
 
 def order_by_dependencies(models: tuple[ir.Model, ...]) -> list[ir.Model]:
     """Declaration order, except that a model comes after the models of this file it uses
-    (cycles, which need forward references anyway, keep declaration order)."""
+    (cycles, which need forward references anyway, keep declaration order). Iterative: a chain
+    of thousands of models needs no deep recursion."""
     local = {m.name: m for m in models}
     done: list[ir.Model] = []
-    seen: set[str] = set()
-    visiting: set[str] = set()
+    state: dict[str, int] = {}  # 1: being visited, 2: done
 
-    def uses(m: ir.Model) -> list[str]:
-        names: list[str] = []
-        for member in m.union:
-            names.append(member.name)
+    def uses(m: ir.Model) -> list[ir.Model]:
+        names = [member.name for member in m.union]
         for f in m.fields:
             names.extend(_model_names(f.type))
-        return [n for n in names if n in local]
+        return [local[n] for n in names if n in local]
 
-    def visit(m: ir.Model) -> None:
-        if m.name in seen or m.name in visiting:
-            return
-        visiting.add(m.name)
-        for name in uses(m):
-            visit(local[name])
-        visiting.discard(m.name)
-        seen.add(m.name)
-        done.append(m)
-
-    for m in models:
-        visit(m)
+    for start in models:
+        if start.name in state:
+            continue
+        state[start.name] = 1
+        stack = [(start, iter(uses(start)))]
+        while stack:
+            model, pending = stack[-1]
+            for dep in pending:
+                if dep.name not in state:
+                    state[dep.name] = 1
+                    stack.append((dep, iter(uses(dep))))
+                    break
+            else:
+                stack.pop()
+                state[model.name] = 2
+                done.append(model)
     return done
 
 
 def _model_names(t: ir.TypeRef) -> list[str]:
-    if isinstance(t, ir.ModelType):
-        return [t.model.name]
-    if isinstance(t, ir.ListType):
-        return _model_names(t.item)
-    if isinstance(t, ir.DictType):
-        return _model_names(t.value)
-    return []
+    while isinstance(t, ir.ListType | ir.DictType):
+        t = t.item if isinstance(t, ir.ListType) else t.value
+    return [t.model.name] if isinstance(t, ir.ModelType) else []

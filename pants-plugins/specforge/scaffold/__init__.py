@@ -7,16 +7,20 @@ The engine only proposes files; the `sync-services` goal writes those that do no
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import jinja2
 
-from specforge import ir, layout
+from specforge import ir, layout, namespace
+from specforge.emit.code import Ident
+from specforge.emit.escape import json_string
+from specforge.emit.templates import make_environment
 from specforge.layout import pascal
-from specforge.render.common import Imports, TypeNamer, format_files, make_environment
+from specforge.render.common import HERE as RENDER_TEMPLATES_DIR
+from specforge.render.common import Imports, TypeNamer, dotted, format_files
 from specforge.render.domain import operation_view
 
 HERE = Path(__file__).parent
@@ -29,7 +33,8 @@ POSTGRES_URL = "postgresql://postgres:postgres@postgres:5432/postgres"
 
 @cache
 def _env() -> jinja2.Environment:
-    return make_environment(HERE / "templates")
+    # The renderers' templates too, for their shared macros (signatures).
+    return make_environment(HERE / "templates", RENDER_TEMPLATES_DIR / "templates")
 
 
 def _render(template: str, **context: object) -> str:
@@ -38,8 +43,8 @@ def _render(template: str, **context: object) -> str:
 
 @dataclass(frozen=True)
 class DomainRef:
-    name: str
-    class_name: str
+    name: Ident
+    class_name: Ident
 
 
 def controller_path(service: str, domain: str) -> str:
@@ -52,20 +57,20 @@ def controller_class(domain: str) -> str:
 
 def render_controller(domain: ir.Domain) -> str:
     protocol_module = f"{layout.domain_package(domain.service, domain.name)}.protocol"
-    protocol = f"{pascal(domain.name)}Controller"
-    imports = Imports()
+    class_name = controller_class(domain.name)
+    imports = Imports(reserved=frozenset({class_name}))
     namer = TypeNamer(imports)
     ops = [operation_view(op, namer) for op in domain.operations]
-    imports.add(protocol_module, protocol)
+    protocol = imports.add(protocol_module, namespace.controller_class(domain.name))
     return _render(
         "common/controller.py.j2",
-        service=domain.service,
-        domain=domain.name,
+        service=Ident(domain.service),
+        domain=Ident(domain.name),
         file=domain.file,
         protocol=protocol,
-        protocol_module=protocol_module,
-        class_name=controller_class(domain.name),
-        imports=imports.lines(),
+        protocol_module=dotted(protocol_module),
+        class_name=Ident(class_name),
+        imports=imports,
         operations=ops,
     )
 
@@ -74,7 +79,7 @@ def service_files(project: ir.Project, entry: ir.ServiceEntry) -> dict[str, str]
     """Every file of a new service of the entry's type."""
     name, kind = entry.name, entry.type.value
     base = f"services/{name}"
-    ctx = {"name": name, "description": entry.description}
+    ctx = {"name": Ident(name), "description": entry.description}
     if entry.type is ir.ServiceType.DEFAULT:
         return {
             f"{base}/Dockerfile": _render("default/Dockerfile.j2", **ctx),
@@ -84,25 +89,27 @@ def service_files(project: ir.Project, entry: ir.ServiceEntry) -> dict[str, str]
         return {
             f"{base}/{out}": _render(f"node/{tpl}", **ctx)
             for out, tpl in (
-                ("BUILD", "pants-build.j2"),
+                ("BUILD", "BUILD.j2"),
                 ("Dockerfile", "Dockerfile.j2"),
                 ("package.json", "package.json.j2"),
                 ("server.js", "server.js.j2"),
                 ("server.test.js", "server.test.js.j2"),
             )
         }
-    domains = [DomainRef(d.name, controller_class(d.name)) for d in project.domains_of(name)]
+    domains = [
+        DomainRef(Ident(d.name), Ident(controller_class(d.name))) for d in project.domains_of(name)
+    ]
     files = {
-        f"{base}/BUILD": _render(f"{kind}/pants-build.j2", **ctx),
+        f"{base}/BUILD": _render(f"{kind}/BUILD.j2", **ctx),
         f"{base}/Dockerfile": _render(f"{kind}/Dockerfile.j2", **ctx),
-        f"{base}/spec/BUILD": _render("common/spec_BUILD.j2", **ctx),
-        f"{base}/src/{name}/BUILD": _render("common/src_BUILD.j2", **ctx),
+        f"{base}/spec/BUILD": _render("common/spec.BUILD.j2", **ctx),
+        f"{base}/src/{name}/BUILD": _render("common/src.BUILD.j2", **ctx),
         f"{base}/src/{name}/__init__.py": _render("common/init.py.j2", **ctx),
         f"{base}/src/{name}/main.py": _render(f"{kind}/main.py.j2", domains=domains, **ctx),
         f"{base}/src/{name}/controllers/__init__.py": _render(
             "common/controllers_init.py.j2", **ctx
         ),
-        f"{base}/tests/BUILD": _render("common/tests_BUILD.j2", **ctx),
+        f"{base}/tests/BUILD": _render("common/tests.BUILD.j2", **ctx),
         f"{base}/tests/test_smoke.py": _render(f"{kind}/test_smoke.py.j2", **ctx),
     }
     return files
@@ -129,11 +136,21 @@ def scaffold(project: ir.Project, compose: str | None) -> dict[str, str]:
 # -- compose -----------------------------------------------------------------------------------
 
 
+# Plain words that a YAML 1.1 reader (as compose tools are) takes for booleans or null.
+_YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+
+
+def _key(name: str) -> str:
+    """A mapping key: a plain service name when that is unambiguous, else quoted."""
+    if re.fullmatch(r"[a-z][a-z0-9_]*", name) and name not in _YAML_WORDS:
+        return name
+    return _q(name)
+
+
 def _q(value: str) -> str:
-    """A YAML scalar, quoted when plain style would change its meaning."""
-    if value and all(c.isalnum() or c in "-_./:@" for c in value) and not value[0].isdigit():
-        return value
-    return json.dumps(value)
+    """A YAML scalar: always double-quoted and escaped, so that no value (`true`, `null`, a
+    newline, a `#`) can change the document's shape or meaning."""
+    return json_string(value)
 
 
 def managed_block(project: ir.Project) -> list[str]:
@@ -150,9 +167,9 @@ def managed_block(project: ir.Project) -> list[str]:
     for m in project.manifests:
         consumers[m.service] = list(m.producers())
     for s in project.registry.services:
-        lines.append(f"  {s.name}:")
+        lines.append(f"  {_key(s.name)}:")
         if s.type is ir.ServiceType.DEFAULT:
-            lines.append(f"    build: ../services/{s.name}")
+            lines.append(f"    build: {_q(f'../services/{s.name}')}")
         else:
             lines.append(
                 f"    image: specforge/{s.name}:latest  # ./pants package services/{s.name}:image"
@@ -180,7 +197,7 @@ def managed_block(project: ir.Project) -> list[str]:
             depends.setdefault(producer, "service_started")
         if depends:
             lines.append("    depends_on:")
-            lines += [f"      {dep}: {{condition: {cond}}}" for dep, cond in depends.items()]
+            lines += [f"      {_key(dep)}: {{condition: {cond}}}" for dep, cond in depends.items()]
         if s.profiles:
             lines.append(f"    profiles: [{', '.join(_q(p) for p in s.profiles)}]")
     lines.append(END)

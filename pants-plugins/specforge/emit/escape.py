@@ -1,0 +1,129 @@
+"""Escapers: any text, made safe for one spot of one target language.
+
+Each function takes arbitrary text (quotes, backslashes, NUL and other control characters, lone
+surrogates, line and paragraph separators, bidi controls, non-BMP characters) and returns source
+text that a parser of the target language reads back as exactly that text (literals), or as an
+inert, single-line rendering of it (comments). Characters that are not printable are always
+escaped, so that no output line can be split, hidden or reordered by the text it carries.
+"""
+
+from __future__ import annotations
+
+import math
+
+_PY_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+_JSON_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", "\b": "\\b", "\f": "\\f"}
+
+
+def _py_escape(ch: str) -> str:
+    named = _PY_NAMED.get(ch)
+    if named is not None:
+        return named
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def python_string(text: str) -> str:
+    """A double-quoted Python string literal whose value is exactly `text`."""
+    out = ['"']
+    for ch in text:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\" or not ch.isprintable():
+            out.append(_py_escape(ch))
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def python_bytes(data: bytes) -> str:
+    """A Python bytes literal whose value is exactly `data`."""
+    out = ['b"']
+    for byte in data:
+        ch = chr(byte)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif 0x20 <= byte < 0x7F:
+            out.append(ch)
+        else:
+            out.append(_PY_NAMED.get(ch) or f"\\x{byte:02x}")
+    out.append('"')
+    return "".join(out)
+
+
+def python_docstring(text: str) -> str:
+    """The body of a `\"\"\"...\"\"\"` docstring whose value is `text` (stripped): backslashes and
+    the quotes that could close the string early are escaped, and so is every character that is
+    not printable except the newline."""
+    text = text.strip()
+    out: list[str] = []
+    for i, ch in enumerate(text):
+        if ch == '"':
+            # Two unescaped quotes in a row, or one before the closing quotes, could end it.
+            last = i == len(text) - 1
+            out.append('\\"' if last or text[i + 1] == '"' else '"')
+        elif ch == "\n":
+            out.append(ch)
+        elif ch == "\\" or not ch.isprintable():
+            out.append(_py_escape(ch))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _visible(text: str) -> str:
+    """`text` on one line: backslashes and every non-printable character escaped."""
+    return "".join(_py_escape(ch) if ch == "\\" or not ch.isprintable() else ch for ch in text)
+
+
+def line_comment(text: str) -> str:
+    """Text for the rest of a one-line comment (`# ...`, `// ...`): it cannot end the line."""
+    return _visible(text)
+
+
+def json_string(text: str) -> str:
+    """A JSON string whose value is `text`; also a valid JavaScript string literal and YAML
+    double-quoted scalar. Non-printable characters are `\\u` escapes (as surrogate pairs above
+    the BMP), so the output is plain printable text."""
+    out = ['"']
+    for ch in text:
+        if ch == '"':
+            out.append('\\"')
+        elif ch in _JSON_NAMED:
+            out.append(_JSON_NAMED[ch])
+        elif not ch.isprintable():
+            code = ord(ch)
+            if code < 0x10000:
+                out.append(f"\\u{code:04x}")
+            else:
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def markdown_text(text: str) -> str:
+    """Prose for a Markdown file: printable characters and line breaks as they are, every other
+    character escaped, raw HTML neutralised."""
+    escaped = "".join(
+        ch if ch == "\n" or (ch.isprintable() and ch != "\\") else _py_escape(ch) for ch in text
+    )
+    return escaped.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def python_number(value: int | float) -> str:
+    """A Python literal for a finite number."""
+    if isinstance(value, bool):
+        raise TypeError("booleans are not numbers here")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value!r} has no Python literal")
+    return repr(value)
