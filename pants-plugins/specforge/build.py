@@ -25,6 +25,8 @@ _FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
 PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# What Redis streams, NATS subjects, RabbitMQ exchanges and Kafka topics all accept.
+CHANNEL = re.compile(r"(?=.{1,200}$)[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 PATH_PARAM = re.compile(r"\{([^{}]*)\}")
 
 FIELD_KEYS = (
@@ -580,6 +582,14 @@ class _Builder:
             )
             message = r.string("message", allow_empty=False)
             channel = r.string("channel", allow_empty=False)
+            if channel is not None and not CHANNEL.fullmatch(channel):
+                r.error(
+                    "channel",
+                    f"channel '{channel}' is not usable on every broker: use letters, digits, "
+                    "'_' and '-', in words separated by single dots (at most 200 characters), "
+                    "like users.registered",
+                )
+                channel = None
             self.events.append(
                 _RawEvent(
                     name=name,
@@ -1112,6 +1122,9 @@ class _Builder:
                     fields.append(built)
             object.__setattr__(model, "fields", _with_py_names(fields))
             self.expand_variants(m, model)
+        for m in raw_models:
+            if m.union and not m.shallow and m.discriminator is not None:
+                self.check_discriminator_py_name(m, self.ir_models[(m.origin.scope, m.name)])
 
     def resolve_type(
         self, expr: TypeExpr, scope: str, loc: Location, path: str, *, what: str = "type"
@@ -1361,6 +1374,23 @@ class _Builder:
             literals[literal] = ref.value
         object.__setattr__(model, "union", tuple(members))
         object.__setattr__(model, "discriminator", disc.value if disc else None)
+
+    def check_discriminator_py_name(self, m: _RawModel, union: ir.Model) -> None:
+        """Pydantic finds a union's discriminator by its Python name, which every member must
+        then give the same way (see `namespace.discriminator_py_name`)."""
+        assert m.discriminator is not None
+        expected = namespace.discriminator_py_name(m.discriminator.value)
+        for member in union.union:
+            field = member.field(m.discriminator.value)
+            if field is not None and field.py_name != expected:
+                self.diags.error(
+                    m.discriminator.loc,
+                    m.discriminator.path,
+                    f"discriminator '{m.discriminator.value}' is reserved in union member "
+                    f"'{member.name}': there it must be renamed to '{field.py_name}' in Python, "
+                    f"elsewhere to '{expected}'; rename the field",
+                )
+                return
 
     def discriminator_literal(self, key: tuple[str, str], disc: str) -> object | None:
         raw = self.raw_by_name.get(key)

@@ -456,6 +456,13 @@ def field_py_names(names: Sequence[str], referenced: Iterable[str]) -> list[str]
     return _assign(names, needs, "field")
 
 
+def discriminator_py_name(name: str) -> str:
+    """The Python name of a union's discriminator field in every member: what
+    `field_py_names` gives it in a model that refers to no type of that name and has no field
+    of the renamed name (the build checks that each member agrees)."""
+    return field_py_names([name], ())[0]
+
+
 def param_py_names(names: Sequence[str]) -> list[str]:
     """Python parameter names of an operation's params. A name starting with a capital letter
     is renamed too (it could shadow a class that the generated function refers to), and so is

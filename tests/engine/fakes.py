@@ -105,6 +105,28 @@ def notes_controller() -> Any:
     return Notes()
 
 
+def oddities_controller() -> Any:
+    local = load("backend.generated.schemas")
+    p = load("backend.generated.oddities.protocol")
+
+    class Oddities(p.OdditiesController):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            self.calls: list[dict[str, Any]] = []
+
+        async def find_odd(self, str_: str, **query: Any) -> Any:
+            self.calls.append({"str": str_, **query})
+            if str_ == "none":
+                raise p.FindOddNotFound()
+            return local.Odd(class_=str_, secret=query["self_"], int_=query["controller_"])
+
+        async def shape_of(self, payload: Any) -> Any:
+            if payload.int_ > 0:
+                return local.Shape(local.Circle(class_="circle", radius=payload.int_))
+            return local.Shape.model_validate({"class": "square", "side": 1.0})
+
+    return Oddities()
+
+
 def modules() -> dict[str, ModuleType]:
     return {
         "schemas": load("shared.generated.schemas"),
@@ -115,4 +137,4 @@ def modules() -> dict[str, ModuleType]:
     }
 
 
-__all__ = ["notes_controller", "users_controller", "uuid"]
+__all__ = ["notes_controller", "oddities_controller", "users_controller", "uuid"]

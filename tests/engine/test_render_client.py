@@ -16,7 +16,7 @@ import redis
 import uvicorn
 
 from tests.engine.conftest import require_service
-from tests.engine.fakes import modules, notes_controller, users_controller
+from tests.engine.fakes import modules, notes_controller, oddities_controller, users_controller
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
 
@@ -55,7 +55,12 @@ def served(generated: Path) -> Iterator[tuple[str, Any, Any, dict[str, Any]]]:
     redis.Redis.from_url(REDIS_URL).flushdb()
     m = modules()
     users, notes = users_controller(), notes_controller()
-    app = m["app"].create_app(users=users, notes=notes, broker=m["events"].make_broker(REDIS_URL))
+    app = m["app"].create_app(
+        users=users,
+        notes=notes,
+        oddities=oddities_controller(),
+        broker=m["events"].make_broker(REDIS_URL),
+    )
     port = free_port()
     with Server(app, port):
         yield f"http://127.0.0.1:{port}", users, notes, m

@@ -13,7 +13,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from tests.engine.conftest import require_service
-from tests.engine.fakes import modules, notes_controller, users_controller
+from tests.engine.fakes import modules, notes_controller, oddities_controller, users_controller
 
 REDIS_DB = 6
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
@@ -26,7 +26,11 @@ def app_client(generated: Path) -> Iterator[tuple[TestClient, Any, Any]]:
     m = modules()
     users, notes = users_controller(), notes_controller()
     app = m["app"].create_app(
-        users=users, notes=notes, broker=m["events"].make_broker(REDIS_URL), group="router-test"
+        users=users,
+        notes=notes,
+        oddities=oddities_controller(),
+        broker=m["events"].make_broker(REDIS_URL),
+        group="router-test",
     )
     with TestClient(app) as client:
         yield client, users, notes

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from specforge import ir, layout
+from specforge import ir, layout, namespace
 from specforge.emit.code import Ident, Python, py, py_join, py_str
 from specforge.render.common import Imports, TypeNamer, header, render
 
@@ -75,8 +75,8 @@ def model_view(m: ir.Model, namer: TypeNamer) -> ModelView:
     imports = namer.imports
     if m.is_union:
         members = py_join(" | ", (namer.annotation(ir.ModelType(u)) for u in m.union))
-        discriminator = m.union[0].field(m.discriminator or "")
-        assert discriminator is not None
+        assert m.discriminator is not None
+        discriminator = namespace.discriminator_py_name(m.discriminator)
         annotated = imports.add("typing", "Annotated")
         root = imports.add("pydantic", "RootModel")
         return ModelView(
@@ -87,7 +87,7 @@ def model_view(m: ir.Model, namer: TypeNamer) -> ModelView:
                 "{}[{}, {}]",
                 annotated,
                 members,
-                namer.field_call([py("discriminator={}", py_str(discriminator.py_name))]),
+                namer.field_call([py("discriminator={}", py_str(discriminator))]),
             ),
         )
     config = None
