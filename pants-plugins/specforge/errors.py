@@ -28,11 +28,21 @@ class SpecError:
     message: str
 
     def format(self) -> str:
+        """One line, `path:line:col: error: message [key.path]`; spec text in it (names,
+        values, file names) shows its control characters escaped, so it cannot add lines or
+        terminal escapes to the output."""
         suffix = f" [{self.path}]" if self.path else ""
-        return f"{self.location}: error: {self.message}{suffix}"
+        return visible(f"{self.location}: error: {self.message}{suffix}")
 
     def __str__(self) -> str:
         return self.format()
+
+
+def visible(text: str) -> str:
+    """`text` with backslash escapes for every character that is not printable."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:

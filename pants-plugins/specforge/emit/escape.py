@@ -89,9 +89,9 @@ def line_comment(text: str) -> str:
 
 
 def json_string(text: str) -> str:
-    """A JSON string whose value is `text`; also a valid JavaScript string literal and YAML
-    double-quoted scalar. Non-printable characters are `\\u` escapes (as surrogate pairs above
-    the BMP), so the output is plain printable text."""
+    """A JSON string whose value is `text`; also a valid JavaScript string literal.
+    Non-printable characters are `\\u` escapes (as surrogate pairs above the BMP), so the
+    output is plain printable text."""
     out = ['"']
     for ch in text:
         if ch == '"':
@@ -105,6 +105,29 @@ def json_string(text: str) -> str:
             else:
                 code -= 0x10000
                 out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def yaml_string(text: str) -> str:
+    """A YAML double-quoted scalar whose value is `text`, in printable characters only."""
+    out = ['"']
+    for ch in text:
+        if ch == '"':
+            out.append('\\"')
+        elif ch in _JSON_NAMED:
+            out.append(_JSON_NAMED[ch])
+        elif not ch.isprintable():
+            code = ord(ch)
+            out.append(
+                f"\\x{code:02x}"
+                if code < 0x100
+                else f"\\u{code:04x}"
+                if code < 0x10000
+                else f"\\U{code:08x}"
+            )
         else:
             out.append(ch)
     out.append('"')

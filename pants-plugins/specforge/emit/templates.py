@@ -107,6 +107,8 @@ def _literal(ctx: jinja2.runtime.Context, value: object) -> Code:
         return py_value(value)
     if language == "markdown":
         raise UnsafeEmission(f"template {ctx.name}: Markdown has no literals; use prose")
+    if language == "yaml" and isinstance(value, str):
+        return Yaml(escape.yaml_string(value))
     return LANGUAGES[language](_data_literal(value))
 
 

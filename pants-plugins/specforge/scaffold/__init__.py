@@ -16,7 +16,7 @@ import jinja2
 
 from specforge import ir, layout, namespace
 from specforge.emit.code import Ident
-from specforge.emit.escape import json_string
+from specforge.emit.escape import yaml_string
 from specforge.emit.templates import make_environment
 from specforge.layout import pascal
 from specforge.render.common import HERE as RENDER_TEMPLATES_DIR
@@ -150,7 +150,7 @@ def _key(name: str) -> str:
 def _q(value: str) -> str:
     """A YAML scalar: always double-quoted and escaped, so that no value (`true`, `null`, a
     newline, a `#`) can change the document's shape or meaning."""
-    return json_string(value)
+    return yaml_string(value)
 
 
 def managed_block(project: ir.Project) -> list[str]:
