@@ -11,6 +11,7 @@ import builtins
 from pathlib import Path
 
 import pytest
+from _pytest.fixtures import SubRequest
 
 from specforge import namespace
 from specforge.build import load_project
@@ -44,9 +45,7 @@ BUILTINS = set(dir(builtins))
 
 
 @pytest.fixture(scope="module", params=["redis", "rabbit", "nats", "kafka"])
-def modules(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, ast.Module]:
+def modules(request: SubRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, ast.Module]:
     out = tmp_path_factory.mktemp(request.param)
     files = generate(out, broker=request.param)
     return {rel: ast.parse(text) for rel, text in files.items() if Path(rel).name in KNOWN}
