@@ -6,6 +6,7 @@ import asyncio
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -160,3 +161,29 @@ def test_base_url_comes_from_the_environment(
     client = c.BackendClient()
     assert client.base_url == "http://example.invalid:9"
     asyncio.run(client.aclose())
+
+
+async def test_idempotent_requests_survive_a_dropped_connection(generated: Path) -> None:
+    """A pooled connection that the server closed (as it may after a 5xx) fails the next
+    request with a read error: idempotent methods retry it, others do not."""
+    c, s = modules()["clients"], modules()["schemas"]
+    sent: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        sent.append(request.method)
+        if len(sent) == 1:
+            raise httpx2.ReadError("connection closed by peer", request=request)
+        return httpx2.Response(200, json=[])
+
+    transport = httpx2.MockTransport(handler)
+    async with httpx2.AsyncClient(transport=transport) as http:
+        backend = c.BackendClient("http://backend", client=http, backoff=0)
+        assert await backend.list_users() == []
+        assert sent == ["GET", "GET"]
+        sent.clear()
+        payload = s.UserCreate(
+            email="a@example.com", name="A", score="1", external_id=str(uuid.UUID(int=1))
+        )
+        with pytest.raises(httpx2.ReadError):
+            await backend.create_user(payload)
+        assert sent == ["POST"]

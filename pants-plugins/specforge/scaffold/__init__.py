@@ -89,7 +89,7 @@ def service_files(project: ir.Project, entry: ir.ServiceEntry) -> dict[str, str]
         return {
             f"{base}/{out}": _render(f"node/{tpl}", **ctx)
             for out, tpl in (
-                ("BUILD", "BUILD.j2"),
+                ("BUILD", "service.BUILD.j2"),
                 ("Dockerfile", "Dockerfile.j2"),
                 ("package.json", "package.json.j2"),
                 ("server.js", "server.js.j2"),
@@ -100,7 +100,7 @@ def service_files(project: ir.Project, entry: ir.ServiceEntry) -> dict[str, str]
         DomainRef(Ident(d.name), Ident(controller_class(d.name))) for d in project.domains_of(name)
     ]
     files = {
-        f"{base}/BUILD": _render(f"{kind}/BUILD.j2", **ctx),
+        f"{base}/BUILD": _render(f"{kind}/service.BUILD.j2", **ctx),
         f"{base}/Dockerfile": _render(f"{kind}/Dockerfile.j2", **ctx),
         f"{base}/spec/BUILD": _render("common/spec.BUILD.j2", **ctx),
         f"{base}/src/{name}/BUILD": _render("common/src.BUILD.j2", **ctx),
