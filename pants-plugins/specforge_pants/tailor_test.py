@@ -11,6 +11,7 @@ from specforge_pants.links import LINK, LinkedSpecsError
 from specforge_pants.tailor import PutativeSpecTargetsRequest
 from specforge_pants.tailor import rules as tailor_rules
 from specforge_pants.target_types import SpecSourcesGeneratorTarget
+from specforge_pants.testutil import only_error
 
 FILES = {
     "services.yml": "services: []\n",
@@ -114,7 +115,7 @@ def test_only_the_requested_directories(rule_runner: RuleRunner) -> None:
 def test_linked_spec_files_are_refused(rule_runner: RuleRunner) -> None:
     with pytest.raises(ExecutionError) as exc:
         putative(rule_runner, ("services/linked/spec",))
-    (error,) = exc.value.wrapped_exceptions
+    error = only_error(exc.value)
     assert isinstance(error, LinkedSpecsError)
     assert str(error) == (
         f"Not creating targets for linked spec files:\n\n{LINKED}:1:1: error: {LINK}"
