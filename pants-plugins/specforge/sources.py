@@ -328,6 +328,8 @@ def read_sources(root: Path, files: Sequence[str]) -> tuple[dict[str, str], list
                 problems.append(rel)
             else:
                 rels.append(rel)
+    elif not root.is_dir():
+        problems.append(_refusal(str(root), "no such directory (--root)"))
     else:
         found = find_spec_files(root)
         rels = list(found.files)

@@ -460,3 +460,26 @@ def test_relative_roots_and_files(
         refused("repo/" + USERS, "no such directory 'repo'")
     ]
     assert stat.S_ISDIR(os.lstat(cwd / "repo").st_mode)
+
+
+def test_a_root_that_is_not_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = str(tmp_path / "missing")
+    assert check(Path(missing), capsys=capsys) == [refused(missing, "no such directory (--root)")]
+
+
+def test_scaffold_reads_compose_under_the_same_rules(
+    repo: Path, out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "infra").mkdir()
+    (repo / "infra/compose.yml").symlink_to(repo.parent / "secret.yaml")
+    code, stdout, err = run(
+        "scaffold", "--root", str(repo), "--out", str(out), *iter_spec_files(repo), capsys=capsys
+    )
+    assert (code, stdout, err) == (1, [], [refused("infra/compose.yml", LINK)])
+    assert not out.exists()
+    (repo / "infra/compose.yml").unlink()  # missing: it is created
+    code, stdout, err = run(
+        "scaffold", "--root", str(repo), "--out", str(out), *iter_spec_files(repo), capsys=capsys
+    )
+    assert (code, stdout, err) == (0, [], [])
+    assert (out / "infra/compose.yml").is_file()
