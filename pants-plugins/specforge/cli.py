@@ -1,10 +1,15 @@
 """The specforge command line.
 
     python -m specforge check [--root DIR] [FILE ...]
-    python -m specforge generate --root DIR --out DIR [--broker redis] FILE ... [--target FILE ...]
+    python -m specforge generate --root DIR --out DIR [--broker redis] FILE ...
+        [--target FILE ...] [--app SERVICE ...]
 
 `check` prints one `path:line:col: error: message [key.path]` line per problem and exits 1,
 or prints nothing and exits 0. Without FILEs it checks every spec of the repo at --root.
+
+FILEs are read as `specforge.sources` says: regular files inside --root, never through a link,
+at most 1 MiB each. A `--target` must be one of the FILEs, an `--app` a service the FILEs or
+services.yml know; generated files are written only below --out.
 """
 
 from __future__ import annotations
