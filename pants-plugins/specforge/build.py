@@ -17,6 +17,7 @@ from specforge import ir, layout, namespace
 from specforge.errors import Diagnostics, Location, SpecError, SpecErrors, join_path, suggest
 from specforge.layout import SpecFile, SpecKind, classify, pascal
 from specforge.reader import Reader, as_reader, is_identifier
+from specforge.sources import iter_spec_files, without_duplicates
 from specforge.typeexpr import SCALAR_NAMES, TypeExpr, TypeSyntaxError, parse_type
 from specforge.yamlio import Mapping, Node, Scalar, Sequence, kind_of, load_yaml
 
@@ -117,6 +118,7 @@ def check_sources(
     fully checked by its own target); `check` never does.
     """
     diags = Diagnostics()
+    sources = without_duplicates(sources, diags)
     builder = _Builder(diags)
     shallow = frozenset(shallow)
     for path in sorted(sources):
@@ -2255,25 +2257,6 @@ def status_phrase(status: int) -> str:
 
 def _snake(text: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", text).lower()
-
-
-def iter_spec_files(root: str) -> Iterable[str]:
-    """Every spec file of a repo, relative to `root`, sorted."""
-    from pathlib import Path
-
-    base = Path(root)
-    found: list[str] = []
-    for pattern in (
-        "shared/spec/*.yaml",
-        "shared/spec/*.yml",
-        "services/*/spec/*.yaml",
-        "services/*/spec/*.yml",
-    ):
-        found.extend(p.relative_to(base).as_posix() for p in base.glob(pattern) if p.is_file())
-    for name in ("services.yml", "services.yaml"):
-        if (base / name).is_file():
-            found.append(name)
-    return sorted(set(found))
 
 
 __all__ = ["check_sources", "iter_spec_files", "join_path", "load_project"]

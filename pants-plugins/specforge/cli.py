@@ -1,53 +1,43 @@
 """The specforge command line.
 
     python -m specforge check [--root DIR] [FILE ...]
-    python -m specforge generate --root DIR --out DIR [--broker redis] FILE ... [--target FILE ...]
+    python -m specforge generate --root DIR --out DIR [--broker redis] FILE ...
+        [--target FILE ...] [--app SERVICE ...]
 
 `check` prints one `path:line:col: error: message [key.path]` line per problem and exits 1,
 or prints nothing and exits 0. Without FILEs it checks every spec of the repo at --root.
+
+FILEs are read as `specforge.sources` says: regular files inside --root, never through a link,
+at most 1 MiB each. A `--target` must be one of the FILEs, an `--app` a service the FILEs or
+services.yml know; generated files are written only below --out.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from specforge.build import check_sources, iter_spec_files
-from specforge.errors import Location, SpecError
+from specforge.build import check_sources
+from specforge.errors import Location, SpecError, suggest
+from specforge.layout import service_of
+from specforge.sources import (
+    MISSING,
+    iter_spec_files,
+    read_sources,
+    read_spec,
+    repo_path,
+    shown,
+)
 
-# Exit codes: 0 fine, 1 invalid specs (located errors printed), 70 a bug in specforge.
+# Exit codes: 0 fine, 1 invalid specs or arguments (located errors or a message printed),
+# 70 a bug in specforge.
 INTERNAL_ERROR = 70
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
-
-def read_sources(root: Path, files: Sequence[str]) -> tuple[dict[str, str], list[SpecError]]:
-    """{repo-relative path: text} for the given files (or the whole repo), plus read errors."""
-    rels = list(files) if files else list(iter_spec_files(str(root)))
-    sources: dict[str, str] = {}
-    problems: list[SpecError] = []
-    for rel in rels:
-        path = Path(rel)
-        if path.is_absolute():
-            try:
-                rel = path.relative_to(root.resolve()).as_posix()
-            except ValueError:
-                rel = path.as_posix()
-        else:
-            path = root / rel
-        try:
-            sources[Path(rel).as_posix()] = path.read_bytes().decode("utf-8")
-        except FileNotFoundError:
-            problems.append(SpecError(Location(rel), "", "no such file"))
-        except IsADirectoryError:
-            problems.append(SpecError(Location(rel), "", "is a directory, not a spec file"))
-        except UnicodeDecodeError as e:
-            problems.append(
-                SpecError(Location(rel), "", f"the file is not UTF-8 text ({e.reason})")
-            )
-        except OSError as e:
-            problems.append(SpecError(Location(rel), "", f"cannot read the file: {e.strerror}"))
-    return sources, problems
+__all__ = ["main", "read_sources"]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -67,27 +57,92 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def requested(root: Path, files: Sequence[str]) -> set[str]:
+    """The repo-relative paths of the spec files a command was given (or, with none given, of
+    every spec file of the repo), whether or not they can be read."""
+    if not files:
+        return set(iter_spec_files(root))
+    return {rel for rel in (repo_path(root, f) for f in files) if isinstance(rel, str)}
+
+
+def argument_errors(root: Path, args: argparse.Namespace) -> list[str]:
+    """What is wrong with `generate`'s --target and --app arguments, before the specs are read:
+    a target must be one of the spec files given, an app a service name."""
+    given = requested(root, args.files)
+    problems: list[str] = []
+    for target in args.target or ():
+        rel = repo_path(root, target)
+        if not isinstance(rel, str) or rel not in given:
+            problems.append(
+                f"specforge generate: --target {shown(target)} is not one of the spec files "
+                "given; pass it as a spec file (FILE argument) too"
+            )
+    for app in args.app or ():
+        if not SERVICE_NAME.match(app):
+            problems.append(
+                f"specforge generate: --app {shown(app)} is not a service name (lowercase "
+                "letters, digits and '_', starting with a letter)"
+            )
+    return problems
+
+
+def unknown_apps(
+    apps: Sequence[str], sources: dict[str, str], registry: Sequence[str]
+) -> list[str]:
+    """The --app services that neither the given spec files (under services/<app>/spec/) nor
+    the registry know. Without any spec file at all, an app is the empty app factory of a
+    service that has no specs yet (a service just scaffolded)."""
+    if not sources:
+        return []
+    known = {s for s in (service_of(p) for p in sources) if s is not None} | set(registry)
+    return [
+        f"specforge generate: --app {app} names no known service{suggest(app, known)}: no spec "
+        f"file given is under services/{app}/spec/ and "
+        + ("services.yml does not list it" if registry else "no services.yml is given")
+        for app in apps
+        if app not in known
+    ]
+
+
+def fail(messages: Sequence[str] | Sequence[SpecError]) -> int:
+    for m in messages:
+        print(m.format() if isinstance(m, SpecError) else m, file=sys.stderr)
+    return 1
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
-    from specforge.render import generate_files, write_tree
+    from specforge.render import OutputPathError, generate_files, write_tree
 
     root = Path(args.root)
+    misused = argument_errors(root, args)
+    if misused:
+        return fail(misused)
     sources, problems = read_sources(root, args.files)
     # Without --target, every given file is a target, unless only app factories are asked for.
-    targets = args.target if args.target else ([] if args.app else list(sources))
+    targets = (
+        [t for t in (repo_path(root, t) for t in args.target) if isinstance(t, str)]
+        if args.target
+        else ([] if args.app else list(sources))
+    )
     # The files the targets merely use are checked by their own targets: index them only.
     project, errors = check_sources(sources, shallow=set(sources) - set(targets))
     errors = sorted({*problems, *errors})
     if errors or project is None:
-        for e in errors:
-            print(e.format(), file=sys.stderr)
-        return 1
+        return fail(errors)
+    registry = [s.name for s in project.registry.services] if project.registry else []
+    unknown = unknown_apps(args.app or (), sources, registry)
+    if unknown:
+        return fail(unknown)
     files = generate_files(project, targets=targets, apps=args.app or (), broker=args.broker)
-    write_tree(Path(args.out), files)
+    try:
+        write_tree(Path(args.out), files)
+    except OutputPathError as e:
+        return fail([f"specforge generate: {e}"])
     return 0
 
 
 def cmd_scaffold(args: argparse.Namespace) -> int:
-    from specforge.render import write_tree
+    from specforge.render import OutputPathError, write_tree
     from specforge.scaffold import COMPOSE_PATH, scaffold
 
     root = Path(args.root)
@@ -96,13 +151,19 @@ def cmd_scaffold(args: argparse.Namespace) -> int:
     errors = sorted({*problems, *errors})
     if not errors and project is not None and project.registry is None:
         errors = [SpecError(Location("services.yml"), "", "no services.yml among the spec files")]
+    # infra/compose.yml is read under the same rules as a spec file; missing, it is created.
+    compose: str | None = None
+    read = read_spec(root, COMPOSE_PATH)
+    if isinstance(read, str):
+        compose = read
+    elif read.message != MISSING:
+        errors.append(read)
     if errors or project is None:
-        for e in errors:
-            print(e.format(), file=sys.stderr)
-        return 1
-    compose_file = root / COMPOSE_PATH
-    compose = compose_file.read_text() if compose_file.is_file() else None
-    write_tree(Path(args.out), scaffold(project, compose))
+        return fail(errors)
+    try:
+        write_tree(Path(args.out), scaffold(project, compose))
+    except OutputPathError as e:
+        return fail([f"specforge scaffold: {e}"])
     return 0
 
 

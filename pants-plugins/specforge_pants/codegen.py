@@ -15,6 +15,7 @@ from typing import List, Optional, Tuple
 
 from pants.backend.python.target_types import PythonSourceField
 from pants.backend.python.util_rules.pex import VenvPexProcess
+from pants.base.build_root import BuildRoot
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.fs import DigestSubset, PathGlobs, RemovePrefix, Snapshot
 from pants.engine.internals.native_engine import Digest
@@ -32,11 +33,13 @@ from pants.util.logging import LogLevel
 
 from specforge import layout
 from specforge_pants.engine import SpecforgeEnginePex
+from specforge_pants.links import linked_spec_errors
 from specforge_pants.module_mapper import AllSpecTargets
 from specforge_pants.subsystem import Specforge
 from specforge_pants.target_types import SpecAppSourcesField, SpecServiceField, SpecSourceField
 
 OUT = "__specforge_out"
+TEMPLATE_CACHE_PARENT = ".cache"
 
 
 class SpecCodegenError(Exception):
@@ -96,6 +99,7 @@ async def generate_batch(
     all_specs: AllSpecTargets,
     specforge: Specforge,
     engine: SpecforgeEnginePex,
+    build_root: BuildRoot,
 ) -> SpecBatch:
     members = [t for t in all_specs if batch_of(t) == request.directory]
     transitive = await Get(
@@ -103,6 +107,11 @@ async def generate_batch(
     )
     spec_fields = [t[SpecSourceField] for t in transitive.closure if t.has_field(SpecSourceField)]
     sources = await Get(SourceFiles, SourceFilesRequest(spec_fields))
+    where = request.directory or "the repo root"
+    # The sandbox would hold a linked spec's target as a regular file: refuse it here, unread.
+    linked = linked_spec_errors(build_root.path, sources.snapshot.files)
+    if linked:
+        raise SpecCodegenError(_spec_errors(where, "\n".join(linked)))
     targets: List[str] = []
     for t in members:
         if t.has_field(SpecSourceField):
@@ -124,21 +133,28 @@ async def generate_batch(
             ),
             input_digest=sources.snapshot.digest,
             output_directories=(OUT,),
+            # The engine's compiled templates (see specforge.render.template_cache), kept in a
+            # named cache: the sandbox has no HOME, and no shared temp directory is trusted.
+            extra_env={"XDG_CACHE_HOME": "{chroot}/" + TEMPLATE_CACHE_PARENT},
+            append_only_caches={"specforge_templates": f"{TEMPLATE_CACHE_PARENT}/specforge"},
             description=f"Generate Python from the specs of {request.directory or '//'}",
             level=LogLevel.DEBUG,
         ),
     )
     if result.exit_code != 0:
-        where = request.directory or "the repo root"
         stderr = result.stderr.decode("utf-8", errors="replace").strip()
         if result.exit_code == 1:
-            raise SpecCodegenError(
-                f"Cannot generate code from the specs of {where}: they have errors.\n\n{stderr}"
-                "\n\nRun `./pants lint ::` to see every spec error of the repo."
-            )
+            raise SpecCodegenError(_spec_errors(where, stderr))
         raise SpecCodegenError(f"The specforge engine failed on the specs of {where}:\n\n{stderr}")
     digest = await Get(Digest, RemovePrefix(result.output_digest, OUT))
     return SpecBatch(digest)
+
+
+def _spec_errors(where: str, errors: str) -> str:
+    return (
+        f"Cannot generate code from the specs of {where}: they have errors.\n\n{errors}"
+        "\n\nRun `./pants lint ::` to see every spec error of the repo."
+    )
 
 
 async def _generate(target: Target) -> GeneratedSources:

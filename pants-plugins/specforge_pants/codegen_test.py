@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from textwrap import dedent
 
@@ -14,6 +15,7 @@ from pants.engine.target import HydratedSources, HydrateSourcesRequest, SourcesF
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
 from specforge_pants.codegen import SpecCodegenError
+from specforge_pants.links import LINK
 from specforge_pants.lint import SpecLintFieldSet, SpecLintRequest
 from specforge_pants.testutil import (
     BACKEND_BATCH,
@@ -27,6 +29,7 @@ from specforge_pants.testutil import (
 )
 
 BACKEND = "services/backend/src/backend/generated"
+LINKED = "services/linked/spec/models.yaml"
 TG_BOT = "services/tg_bot/src/tg_bot/generated"
 
 # The engine runs once per spec directory, over the specs of that directory's targets plus
@@ -88,6 +91,12 @@ def rule_runner() -> RuleRunner:
             ),
         }
     )
+    # A spec that is a link (to a file of the repo that is not a spec): Pants would give the
+    # engine the target's content as a regular file.
+    rule_runner.write_files(
+        {"services/linked/spec/BUILD": "spec_sources()", "docs/notes.txt": "models: {}\n"}
+    )
+    os.symlink("../../../docs/notes.txt", os.path.join(rule_runner.build_root, LINKED))
     set_engine_options(rule_runner)
     return rule_runner
 
@@ -230,3 +239,20 @@ def test_lint_checks_the_specs_and_what_they_use(rule_runner: RuleRunner) -> Non
         1,
         "services/broken/spec/models.yaml:3:24: error: broken spec [fake]\n",
     )
+
+
+def test_linked_specs_are_refused_by_path_without_running_the_engine(
+    rule_runner: RuleRunner,
+) -> None:
+    located = f"{LINKED}:1:1: error: {LINK}"
+    with pytest.raises(ExecutionError) as exc:
+        generate(rule_runner, spec("services/linked/spec", "models.yaml"))
+    error = only_error(exc.value)
+    assert isinstance(error, SpecCodegenError)
+    assert str(error) == (
+        "Cannot generate code from the specs of services/linked/spec: they have errors.\n\n"
+        f"{located}\n\n"
+        "Run `./pants lint ::` to see every spec error of the repo."
+    )
+    result = lint(rule_runner, spec("services/linked/spec", "models.yaml"))
+    assert (result.exit_code, result.stdout, result.stderr) == (1, f"{located}\n", "")

@@ -8,11 +8,9 @@ touched. The directories are `.gitignore`d and in `pants_ignore`, so Pants never
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Set
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from pants.backend.python.target_types import PythonSourceField
 from pants.base.build_root import BuildRoot
@@ -31,6 +29,7 @@ from pants.engine.target import (
 from pants.option.option_types import BoolOption
 
 from specforge import layout
+from specforge_pants.links import LinkedOutputError, LinkedPaths, write_beneath
 from specforge_pants.module_mapper import AllSpecTargets
 from specforge_pants.target_types import SpecAppSourcesField, SpecServiceField, SpecSourceField
 
@@ -82,19 +81,9 @@ def is_generated(path: Path) -> bool:
         return False
 
 
-def write_atomically(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Not `tempfile.mkstemp`: its files are private (0600), and the rename would keep that mode.
-    # `os.open` with 0666 applies the umask, as for any other file written into the tree.
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def write_atomically(root: Path, rel: str, content: bytes) -> None:
+    """Write `root/rel` atomically, never through a linked directory (see `write_beneath`)."""
+    write_beneath(str(root), rel, content)
 
 
 @dataclass(frozen=True)
@@ -104,14 +93,21 @@ class Plan:
     remove: List[str]
     foreign: List[str]  # files in generated directories that specforge did not write
     blocked: List[str]  # outputs whose path holds a file that specforge did not write
+    linked: List[Tuple[str, str]]  # outputs below a symbolic link, and the link
 
 
 def plan(root: Path, outputs: Dict[str, bytes], covered_roots: Iterable[str]) -> Plan:
     write: Dict[str, bytes] = {}
     unchanged = 0
     blocked: List[str] = []
+    linked: List[Tuple[str, str]] = []
+    links = LinkedPaths(str(root))
     for rel, content in sorted(outputs.items()):
         path = root / rel
+        link = links.link_of(rel)
+        if link is not None:  # a committed `generated -> elsewhere` must not redirect writes
+            linked.append((rel, link))
+            continue
         try:
             current: Optional[bytes] = path.read_bytes()
         except FileNotFoundError:
@@ -129,16 +125,16 @@ def plan(root: Path, outputs: Dict[str, bytes], covered_roots: Iterable[str]) ->
     foreign: List[str] = []
     for directory in sorted(set(covered_roots)):
         base = root / directory
-        if not base.is_dir():
+        if not base.is_dir() or links.link_of(directory) is not None:
             continue
-        for path in sorted(base.rglob("*")):
+        for path in sorted(base.rglob("*")):  # rglob does not enter linked directories
             rel = path.relative_to(root).as_posix()
             if not path.is_file() or rel in outputs or "__pycache__" in path.parts:
                 continue
             if path.name.startswith(".") and path.name.endswith(".tmp"):
                 continue
             (remove if is_generated(path) else foreign).append(rel)
-    return Plan(write, unchanged, remove, foreign, blocked)
+    return Plan(write, unchanged, remove, foreign, blocked, linked)
 
 
 def _is_bytecode_cache(path: Path) -> bool:
@@ -153,9 +149,10 @@ def _is_bytecode_cache(path: Path) -> bool:
 def remove_empty_dirs(root: Path, directories: Iterable[str]) -> None:
     """Remove the directories under (and including) `directories` that hold nothing, or nothing
     but bytecode caches: such a directory would still import, as a namespace package."""
+    links = LinkedPaths(str(root))
     for directory in sorted(set(directories), reverse=True):
         base = root / directory
-        if not base.is_dir():
+        if not base.is_dir() or links.link_of(directory) is not None:
             continue
         subdirs = [p for p in base.rglob("*") if p.is_dir() and "__pycache__" not in p.parts]
         for path in sorted([base, *subdirs], key=lambda p: len(p.parts), reverse=True):
@@ -213,6 +210,8 @@ async def generate(
             f"specforge: left {rel} alone: it is in a generated directory, but specforge did not "
             "write it (move hand-written code out of generated/)."
         )
+    for rel, link in result.linked:
+        console.print_stderr(f"specforge: {LinkedOutputError(rel, link)}.")
     for rel in result.blocked:
         console.print_stderr(
             f"specforge: did not overwrite {rel}: specforge generates this file, but the file in "
@@ -224,23 +223,24 @@ async def generate(
             console.print_stderr(f"specforge: out of date: {rel}")
         if stale:
             console.print_stderr("Run `./pants generate ::` to update the generated code.")
-        if stale or result.blocked:
+        if stale or result.blocked or result.linked:
             return Generate(exit_code=1)
         console.print_stdout(f"Generated code is up to date ({result.unchanged} files).")
         return Generate(exit_code=0)
 
     for rel, content in result.write.items():
-        write_atomically(root / rel, content)
+        write_atomically(root, rel, content)
     for rel in result.remove:
         (root / rel).unlink()
     remove_empty_dirs(root, covered)
-    not_overwritten = f", {len(result.blocked)} not overwritten" if result.blocked else ""
+    refused = len(result.blocked) + len(result.linked)
+    not_overwritten = f", {refused} not overwritten" if refused else ""
     console.print_stdout(
         f"Generated {len(outputs)} files from {len(selected)} spec targets: "
         f"{len(result.write)} written, {result.unchanged} unchanged, "
         f"{len(result.remove)} stale removed{not_overwritten}."
     )
-    return Generate(exit_code=1 if result.blocked else 0)
+    return Generate(exit_code=1 if refused else 0)
 
 
 def rules():

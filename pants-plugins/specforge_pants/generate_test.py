@@ -263,6 +263,38 @@ def test_hand_written_file_at_an_output_path_is_not_overwritten(
     assert f"specforge: did not overwrite {TG_BOT}/clients.py" in result.stderr
 
 
+def test_generated_files_are_never_written_through_a_link(
+    rule_runner: RuleRunner, repo: Path
+) -> None:
+    # A committed `generated -> elsewhere` (say ~/.local/lib/python3.11/site-packages) must not
+    # redirect what `generate` writes.
+    elsewhere = repo / "elsewhere"
+    shutil.rmtree(elsewhere, ignore_errors=True)
+    elsewhere.mkdir()
+    (repo / BACKEND).parent.mkdir(parents=True)
+    (repo / BACKEND).symlink_to(os.path.relpath(elsewhere, (repo / BACKEND).parent))
+    backend = sorted(p for p in ALL_OUTPUTS if p.startswith(BACKEND))
+    refusals = "".join(
+        f"specforge: did not write {rel}: {BACKEND} is a symbolic link; specforge never writes "
+        "through links (make it a real directory).\n"
+        for rel in backend
+    )
+    result = run(rule_runner, "--check", "::")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(refusals)
+    result = run(rule_runner, "::")
+    assert (result.exit_code, result.stderr) == (1, refusals)
+    assert result.stdout == (
+        f"Generated 15 files from {SPEC_TARGETS} spec targets: 6 written, 0 unchanged, 0 stale "
+        "removed, 9 not overwritten.\n"
+    )
+    assert list(elsewhere.iterdir()) == []
+    assert files_under(repo, "shared", "services/tg_bot") - set(SPEC_REPO) == {
+        p for p in ALL_OUTPUTS if not p.startswith(BACKEND)
+    }
+    shutil.rmtree(elsewhere)
+
+
 def test_stale_files_are_removed_only_where_every_writer_is_selected(
     rule_runner: RuleRunner, repo: Path
 ) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pants.backend.python.util_rules.pex import VenvPexProcess
+from pants.base.build_root import BuildRoot
 from pants.core.goals.lint import LintResult, LintTargetsRequest
 from pants.core.util_rules.partitions import PartitionerType
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
@@ -18,6 +19,7 @@ from pants.util.meta import classproperty
 from pants.util.strutil import pluralize
 
 from specforge_pants.engine import SpecforgeEnginePex
+from specforge_pants.links import linked_spec_errors
 from specforge_pants.subsystem import Specforge
 from specforge_pants.target_types import SpecSourceField
 
@@ -41,7 +43,9 @@ class SpecLintRequest(LintTargetsRequest):
 
 @rule(desc="Check specs", level=LogLevel.DEBUG)
 async def lint_specs(
-    request: SpecLintRequest.Batch[SpecLintFieldSet, Any], engine: SpecforgeEnginePex
+    request: SpecLintRequest.Batch[SpecLintFieldSet, Any],
+    engine: SpecforgeEnginePex,
+    build_root: BuildRoot,
 ) -> LintResult:
     transitive = await Get(
         TransitiveTargets,
@@ -50,6 +54,16 @@ async def lint_specs(
     specs = [t[SpecSourceField] for t in transitive.closure if t.has_field(SpecSourceField)]
     sources = await Get(SourceFiles, SourceFilesRequest(specs))
     files = sorted(sources.snapshot.files)
+    # The sandbox would hold a linked spec's target as a regular file: refuse it here, unread.
+    linked = linked_spec_errors(build_root.path, files)
+    if linked:
+        return LintResult(
+            exit_code=1,
+            stdout="".join(f"{line}\n" for line in linked),
+            stderr="",
+            linter_name=request.tool_name,
+            partition_description=request.partition_metadata.description,
+        )
     result = await Get(
         FallibleProcessResult,
         VenvPexProcess(

@@ -32,6 +32,7 @@ from pants.util.logging import LogLevel
 from specforge.layout import pascal
 from specforge_pants.engine import SpecforgeEnginePex
 from specforge_pants.generate import write_atomically
+from specforge_pants.links import LinkedOutputError, LinkedPaths, linked_spec_errors
 from specforge_pants.module_mapper import AllSpecTargets
 from specforge_pants.target_types import SpecSourceField
 
@@ -84,6 +85,14 @@ async def sync_services(
     )
     input_digest = await Get(Digest, MergeDigests([sources.snapshot.digest, compose]))
     files = sorted(sources.snapshot.files)
+    root = Path(build_root.path)
+    # The sandbox would hold a linked spec's target as a regular file: refuse it here, unread.
+    linked = linked_spec_errors(build_root.path, files)
+    if linked:
+        for line in linked:
+            console.print_stderr(line)
+        console.print_stderr("sync-services: fix the specs above first.")
+        return SyncServices(exit_code=1)
     result = await Get(
         FallibleProcessResult,
         VenvPexProcess(
@@ -102,7 +111,6 @@ async def sync_services(
         return SyncServices(exit_code=1)
     proposed = await Get(DigestContents, RemovePrefix(result.output_digest, OUT))
 
-    root = Path(build_root.path)
     existing_services = {p.name for p in (root / "services").glob("*") if p.is_dir()}
     create: List[str] = []
     kept = 0
@@ -119,6 +127,14 @@ async def sync_services(
         elif service not in existing_services or is_controller(rel):
             create.append(rel)
 
+    links = LinkedPaths(build_root.path)
+    writes = [*create, COMPOSE] if compose_stale else create
+    through_links = [(rel, link) for rel, link in ((r, links.link_of(r)) for r in writes) if link]
+    for rel, link in through_links:
+        console.print_stderr(f"sync-services: {LinkedOutputError(rel, link)}.")
+    if through_links:
+        return SyncServices(exit_code=1)
+
     if subsystem.check:
         for rel in create:
             console.print_stderr(f"sync-services: missing {rel}")
@@ -131,7 +147,7 @@ async def sync_services(
         return SyncServices(exit_code=0)
 
     for rel in create:
-        write_atomically(root / rel, contents[rel])
+        write_atomically(root, rel, contents[rel])
         console.print_stdout(f"created {rel}")
         service = Path(rel).parts[1]
         if is_controller(rel) and service in existing_services:
@@ -141,7 +157,7 @@ async def sync_services(
                 f"  wire it: pass {domain}={pascal(domain)}() to create_app/create_worker in {main}"
             )
     if compose_stale:
-        write_atomically(root / COMPOSE, contents[COMPOSE])
+        write_atomically(root, COMPOSE, contents[COMPOSE])
         console.print_stdout(f"updated {COMPOSE} (its services.yml block)")
     console.print_stdout(
         f"sync-services: {len(create)} created, {kept} existing files left alone"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from pants.base.build_root import BuildRoot
 from pants.core.goals.tailor import (
     AllOwnedSources,
     PutativeTarget,
@@ -19,6 +20,7 @@ from pants.util.dirutil import group_by_dir
 from pants.util.logging import LogLevel
 
 from specforge.layout import SpecKind, classify
+from specforge_pants.links import LinkedSpecsError, linked_spec_errors
 from specforge_pants.target_types import SpecSourcesGeneratorTarget
 
 SPEC_GLOBS = (
@@ -37,7 +39,7 @@ class PutativeSpecTargetsRequest(PutativeTargetsRequest):
 
 @rule(level=LogLevel.DEBUG, desc="Determine candidate spec targets to create")
 async def find_putative_spec_targets(
-    request: PutativeSpecTargetsRequest, all_owned_sources: AllOwnedSources
+    request: PutativeSpecTargetsRequest, all_owned_sources: AllOwnedSources, build_root: BuildRoot
 ) -> PutativeTargets:
     found = await Get(Paths, PathGlobs([*SPEC_GLOBS, *REGISTRY_FILES]))
     # Like every tailor, only files directly in the requested directories (`tailor dir` is that
@@ -46,6 +48,12 @@ async def find_putative_spec_targets(
     unowned = sorted(
         p for p in set(found.files) - set(all_owned_sources) if os.path.dirname(p) in dirs
     )
+    # Pants globs through links; a target would give the link's target as a spec.
+    linked = linked_spec_errors(build_root.path, unowned)
+    if linked:
+        raise LinkedSpecsError(
+            "Not creating targets for linked spec files:\n\n" + "\n".join(linked)
+        )
     registry = [p for p in unowned if classify(p).kind is SpecKind.REGISTRY and "/" not in p]
     specs = [p for p in unowned if p not in registry]
     targets = [

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from pants.core.goals.tailor import AllOwnedSources, PutativeTarget, PutativeTargets
+from pants.engine.internals.scheduler import ExecutionError
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
+from specforge_pants.links import LINK, LinkedSpecsError
 from specforge_pants.tailor import PutativeSpecTargetsRequest
 from specforge_pants.tailor import rules as tailor_rules
 from specforge_pants.target_types import SpecSourcesGeneratorTarget
+from specforge_pants.testutil import only_error
 
 FILES = {
     "services.yml": "services: []\n",
@@ -25,6 +30,7 @@ FILES = {
     "config.yaml": "key: value\n",
     "docs/spec/e.yaml": "domain: e\n",
 }
+LINKED = "services/linked/spec/a.yaml"
 ALL_DIRS = tuple(sorted({"", *(path.rpartition("/")[0] for path in FILES)}))
 
 
@@ -38,6 +44,8 @@ def rule_runner() -> RuleRunner:
         target_types=[SpecSourcesGeneratorTarget],
     )
     rule_runner.write_files(FILES)
+    os.makedirs(os.path.join(rule_runner.build_root, "services/linked/spec"))
+    os.symlink("../../x/spec/a.yaml", os.path.join(rule_runner.build_root, LINKED))
     return rule_runner
 
 
@@ -102,3 +110,13 @@ def test_only_the_requested_directories(rule_runner: RuleRunner) -> None:
     assert set(putative(rule_runner, ("",))) == {REGISTRY}
     assert set(putative(rule_runner, ("services/x",))) == set()
     assert set(putative(rule_runner, ("tests/fixtures/spec", "docs/spec"))) == set()
+
+
+def test_linked_spec_files_are_refused(rule_runner: RuleRunner) -> None:
+    with pytest.raises(ExecutionError) as exc:
+        putative(rule_runner, ("services/linked/spec",))
+    error = only_error(exc.value)
+    assert isinstance(error, LinkedSpecsError)
+    assert str(error) == (
+        f"Not creating targets for linked spec files:\n\n{LINKED}:1:1: error: {LINK}"
+    )
