@@ -136,11 +136,11 @@ def _tagged(tag: str, text: str) -> ScalarValue:
     else:
         raise ValueError(f"the tag '!!{tag}' does not apply to a scalar")
     if value is None:
-        raise ValueError(f"'{_clip(text)}' is not a {_TAG_NOUNS[tag]} (!!{tag})")
+        raise ValueError(f"'{_clip(text)}' is not {_TAG_NOUNS[tag]} (!!{tag})")
     return value
 
 
-_TAG_NOUNS = {"int": "integer", "float": "number", "bool": "boolean (true or false)"}
+_TAG_NOUNS = {"int": "an integer", "float": "a number", "bool": "a boolean (true or false)"}
 _SCALAR_TAGS = frozenset({"str", "int", "float", "bool", "null", "map", "seq"})
 
 
