@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Union
 
 import yaml
 
@@ -67,7 +67,7 @@ _INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
 _NAN = re.compile(r"\.(?:nan|NaN|NAN)")
 _NULLS = {"": None, "~": None, "null": None, "Null": None, "NULL": None}
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_SPECIAL: Dict[str, ScalarValue] = {**_NULLS, **_BOOLS}
+_SPECIAL: dict[str, ScalarValue] = {**_NULLS, **_BOOLS}
 _NUMERIC_START = frozenset("0123456789+-.")
 
 # What YAML 1.2 allows in a stream (c-printable); anything else is refused before parsing.
@@ -169,12 +169,12 @@ class Scalar(Node):
 
 @dataclass(frozen=True)
 class Sequence(Node):
-    items: Tuple[Node, ...]
+    items: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Mapping(Node):
-    items: Tuple[Tuple[Scalar, Node], ...]
+    items: tuple[tuple[Scalar, Node], ...]
 
     def get(self, key: str) -> Node | None:
         for k, v in self.items:
@@ -222,10 +222,6 @@ class _Recursion:
         self.loc = loc
 
 
-# An anchor's node (None when the node was refused) and the nodes it stands for.
-_Anchored = Tuple[Optional[Node], int]
-
-
 class _Frame:
     """A list or mapping being composed."""
 
@@ -237,20 +233,21 @@ class _Frame:
         self.anchor = anchor
         self.start = start  # the node count before this one
         self.broken = False  # reported; dropped when complete
-        self.items: List[Any] = []
+        self.items: list[Any] = []
         # Mappings: the key whose value comes next (None: a key comes next); False for a key
         # that was refused (its value is composed, then dropped).
         self.key: Scalar | bool | None = None
         self.key_text: str | None = None  # the key's part of the value's path
-        self.seen: Dict[Tuple[str, ScalarValue], Scalar] = {}
+        self.seen: dict[tuple[str, ScalarValue], Scalar] = {}
 
 
 class _Composer:
     def __init__(self, file: str) -> None:
         self.file = file
-        self.errors: List[SpecError] = []
-        self.stack: List[_Frame] = []
-        self.anchors: Dict[str, Union[_Anchored, _Recursion]] = {}
+        self.errors: list[SpecError] = []
+        self.stack: list[_Frame] = []
+        # Each anchor's node (None when it was refused) and the nodes it stands for.
+        self.anchors: dict[str, tuple[Node | None, int] | _Recursion] = {}
         self.count = 0
         self.aliased = False
 
@@ -368,7 +365,9 @@ class _Composer:
         loc = self.loc(event.start_mark)
         anchored = self.anchors.get(event.anchor)
         if anchored is None:
-            self.fatal(loc, self.path(), f"undefined alias '*{event.anchor}' (no '&{event.anchor}')")
+            self.fatal(
+                loc, self.path(), f"undefined alias '*{event.anchor}' (no '&{event.anchor}')"
+            )
         if isinstance(anchored, _Recursion):
             self.fatal(anchored.loc, self.path(), "recursive YAML aliases are not supported")
         assert isinstance(anchored, tuple)
@@ -529,8 +528,8 @@ def key_path_at(text: str, line: int) -> str:
     """The key path of the block-style keys that enclose `line` (1-based), for errors raised
     while the YAML cannot be parsed at all: `models.User` for a bad line inside `User:`."""
     lines = text.splitlines()
-    stack: List[Tuple[int, str]] = []
-    counters: Dict[Tuple[int, str], int] = {}
+    stack: list[tuple[int, str]] = []
+    counters: dict[tuple[int, str], int] = {}
 
     def pop_to(indent: int) -> None:
         while stack and stack[-1][0] >= indent:

@@ -36,11 +36,12 @@ def value_of(text: str) -> object:
 def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Run a test with LibYAML's parser and with PyYAML's pure-Python one (the fallback where
     PyYAML is built without LibYAML): the composer must behave the same over both."""
-    if request.param == "python":
+    name: str = request.param  # type: ignore[attr-defined]  # set for parametrized fixtures
+    if name == "python":
         monkeypatch.setattr(yamlio, "_Parser", yaml.SafeLoader)
     else:
         assert yamlio._Parser is yaml.CSafeLoader, "PyYAML is built without LibYAML here"
-    yield request.param
+    yield name
 
 
 def test_nodes_carry_one_based_positions() -> None:
@@ -180,9 +181,8 @@ def test_huge_integers_are_errors_not_crashes(parser: str, digits: int) -> None:
     node, errors = load(f"a: {'7' * digits}\nb: -{'7' * digits}\nc: !!int '{'7' * digits}'\n")
     if digits <= yamlio.MAX_INT_DIGITS:
         assert errors == [] and isinstance(node, Mapping)
-        assert [v.value for _, v in node.items] == [int("7" * digits), -int("7" * digits)] + [
-            int("7" * digits)
-        ]
+        n = int("7" * digits)
+        assert [v.value for _, v in node.items if isinstance(v, Scalar)] == [n, -n, n]
         return
     assert errors == [
         f"f.yaml:{line}:4: error: integer too large (more than 4300 digits) [{key}]"
@@ -218,7 +218,7 @@ def test_lone_surrogates_are_errors(parser: str, text: str, location: dict[str, 
 
 def test_escaped_characters_are_strings(parser: str) -> None:
     assert value_of('"\\U0001F600 \\x00 \\u00e9"') == "\U0001f600 \x00 \u00e9"
-    assert value_of("\U0001F600") == "\U0001f600"
+    assert value_of("\U0001f600") == "\U0001f600"
 
 
 @pytest.mark.parametrize(
@@ -277,8 +277,10 @@ def test_malformed_yaml_is_a_located_error(text: str, error: str) -> None:
 def test_malformed_yaml_stops_at_the_parse_error() -> None:
     # The duplicate key above the parse error is not reported: the document is unusable.
     _, errors = load("a: 1\na: 2\nb: [\n")
-    assert errors == ["f.yaml:4:1: error: invalid YAML: did not find expected node content "
-                      "while parsing a flow node [b]"]
+    assert errors == [
+        "f.yaml:4:1: error: invalid YAML: did not find expected node content "
+        "while parsing a flow node [b]"
+    ]
 
 
 def test_alias_bombs_are_bounded(parser: str) -> None:

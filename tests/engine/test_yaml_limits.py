@@ -140,7 +140,9 @@ RESOURCE_CASES = (
     ResourceCase(
         "long_line",
         lambda: {
-            MODELS: fill("models:\n  M:\n    description: ", "x", "\n    fields: {id: {type: int}}\n")
+            MODELS: fill(
+                "models:\n  M:\n    description: ", "x", "\n    fields: {id: {type: int}}\n"
+            )
         },
         None,
     ),
