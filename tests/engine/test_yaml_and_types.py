@@ -331,6 +331,19 @@ def test_nesting_is_bounded(parser: str) -> None:
     ]
 
 
+def test_brackets_that_do_not_nest_are_not_counted(parser: str) -> None:
+    # Depth is what the parser reports, not a count of brackets in the text.
+    brackets = "[{" * 5000
+    text = f'a: "{brackets}"\n# {brackets}\nb: |\n  {brackets}\nc: x{brackets}\n'
+    node, errors = load(text)
+    assert errors == [] and isinstance(node, Mapping)
+    assert [v.value for _, v in node.items if isinstance(v, Scalar)] == [
+        brackets,
+        brackets + "\n",
+        "x" + brackets,
+    ]
+
+
 def test_the_node_limit_applies_without_aliases_too(parser: str) -> None:
     # The top mapping, the key, the list: 3 nodes; then one per item.
     items = yamlio.MAX_NODES - 3
