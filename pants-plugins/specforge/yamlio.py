@@ -34,9 +34,11 @@ ScalarValue = Union[str, int, float, bool, None]  # noqa: UP007 - a runtime alia
 
 # -- limits -----------------------------------------------------------------------------------
 #
-# Measured with `tests/bench/yaml_bench.py`: with these limits every input of up to
-# `MAX_DOCUMENT_BYTES` is loaded (or refused) in well under a second and 100 MB here, and what
-# the engine then does with the nodes stays within its budget too.
+# Chosen by measurement (`tests/bench/yaml_bench.py`): any text of up to `MAX_DOCUMENT_BYTES` is
+# loaded or refused in about half a second and under 50 MB. `MAX_NODES` also bounds what the
+# engine does with the nodes: its slowest case at that size (an error for every node) takes
+# about 3 s and 50 MB in `check`. Real specs hold a node per 8 to 18 bytes, so only files of
+# several hundred KB come near it.
 
 #: A larger text is refused with one error at 1:1, without being parsed.
 MAX_DOCUMENT_BYTES = 1 << 20
@@ -212,7 +214,7 @@ def kind_of(node: Node) -> str:
 
 
 class _Abort(Exception):
-    """Stop composing: the document broke a limit (already reported)."""
+    """Stop composing: the document cannot be used (why is reported)."""
 
 
 class _Recursion:
