@@ -432,22 +432,23 @@ class _Composer:
         """The key to pair with the next value, or False when the pair must be dropped."""
         if node is None:
             return False
-        path = self.path()
+        problem = None
         if not isinstance(node, Scalar):
-            self.error(node.loc, path, "mapping keys must be plain names, not lists or mappings")
+            problem = "mapping keys must be plain names, not lists or mappings"
+        elif node.text == "<<" and not node.quoted:
+            problem = "YAML merge keys ('<<') are not supported in specs"
+        elif len(node.text) > MAX_KEY_CHARS:
+            problem = f"a key is limited to {MAX_KEY_CHARS} characters"
+        if problem is not None:
+            self.error(node.loc, self.path(), problem)
             return False
-        if node.text == "<<" and not node.quoted:
-            self.error(node.loc, path, "YAML merge keys ('<<') are not supported in specs")
-            return False
-        if len(node.text) > MAX_KEY_CHARS:
-            self.error(node.loc, path, f"a key is limited to {MAX_KEY_CHARS} characters")
-            return False
+        assert isinstance(node, Scalar)
         marker = (type(node.value).__name__, node.value)
         first = frame.seen.get(marker)
         if first is not None:
             self.error(
                 node.loc,
-                join_path(path, node.text),
+                join_path(self.path(), node.text),
                 f"duplicate key '{node.text}' (first defined at line {first.loc.line})",
             )
             return False
