@@ -11,8 +11,6 @@ from collections.abc import Callable, Iterable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field, replace
 
-import yaml
-
 from specforge import ir, layout, namespace
 from specforge.errors import Diagnostics, Location, SpecError, SpecErrors, join_path, suggest
 from specforge.layout import SpecFile, SpecKind, classify, pascal
@@ -20,8 +18,6 @@ from specforge.reader import Reader, as_reader, is_identifier
 from specforge.sources import iter_spec_files, without_duplicates
 from specforge.typeexpr import SCALAR_NAMES, TypeExpr, TypeSyntaxError, parse_type
 from specforge.yamlio import Mapping, Node, Scalar, Sequence, kind_of, load_yaml
-
-_FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -316,53 +312,102 @@ class _Builder:
     def index(self, spec: SpecFile, text: str) -> bool:
         """Define the names of a models or events file without building its fields; False
         (and nothing defined) when the file is not a well-formed spec, which a full load
-        then reports."""
-        try:
-            doc = yaml.load(text, Loader=_FastLoader)
-        except yaml.YAMLError:
+        then reports. The file is read by `load_yaml`, within the same limits as any other."""
+
+        class Malformed(Exception):
+            """Not the shape of a spec: the full load says why."""
+
+        def named(node: Node | None) -> list[tuple[str, Scalar, Node]]:
+            """(name, key, value) of a mapping keyed by names; absent or null: none."""
+            if node is None or (isinstance(node, Scalar) and node.value is None):
+                return []
+            if not isinstance(node, Mapping):
+                raise Malformed
+            out: list[tuple[str, Scalar, Node]] = []
+            for key, value in node.items:
+                if not isinstance(key.value, str):
+                    raise Malformed
+                out.append((key.value, key, value))
+            return out
+
+        def mapping(node: Node | None) -> Mapping:
+            if node is None or (isinstance(node, Scalar) and node.value is None):
+                return Mapping(Location(spec.path), ())
+            if not isinstance(node, Mapping):
+                raise Malformed
+            return node
+
+        def string(node: Node | None) -> str | None:
+            if node is None:
+                return None
+            if not isinstance(node, Scalar) or not isinstance(node.value, str):
+                raise Malformed
+            return node.value
+
+        def enum_values(node: Node | None) -> tuple[str, ...]:
+            if not isinstance(node, Sequence):
+                raise Malformed
+            values: list[str] = []
+            for item in node.items:
+                if not isinstance(item, Scalar) or item.value is None:
+                    raise Malformed
+                values.append(item.value if isinstance(item.value, str) else item.text)
+            return tuple(values)
+
+        def flag(node: Node | None) -> bool:
+            return isinstance(node, Scalar) and node.value is True
+
+        diags = Diagnostics()  # the full load reports the problems, if any
+        doc = load_yaml(text, spec.path, diags)
+        if diags or not isinstance(doc, Mapping):
             return False
-        if not isinstance(doc, dict):
-            return False
-        top = Location(spec.path)
         origin = ir.Origin(spec.path, spec.service or ir.SHARED)
+        events: list[_RawEvent] = []
+        enums: list[_RawEnum] = []
+        models: list[_RawModel] = []
         try:
             if spec.kind is SpecKind.EVENTS:
-                events = doc.get("events") or {}
-                for name, e in events.items():
-                    message = e.get("message")
-                    self.events.append(
+                for name, key, e in named(doc.get("events")):
+                    e = mapping(e)
+                    message = string(e.get("message"))
+                    if not message:
+                        raise Malformed
+                    path = f"events.{name}"
+                    events.append(
                         _RawEvent(
-                            name=str(name),
-                            loc=top,
-                            path=f"events.{name}",
+                            name=name,
+                            loc=key.loc,
+                            path=path,
                             file=spec.path,
-                            message=_Name(str(message), top, f"events.{name}.message"),
-                            publish=e.get("publish") is True,
-                            subscribe=e.get("subscribe") is True,
-                            channel=str(e.get("channel") or name),
-                            channel_loc=top,
+                            message=_Name(message, key.loc, f"{path}.message"),
+                            publish=flag(e.get("publish")),
+                            subscribe=flag(e.get("subscribe")),
+                            channel=string(e.get("channel")) or name,
+                            channel_loc=key.loc,
                             description=None,
                         )
                     )
-                return True
-            for name, e in (doc.get("enums") or {}).items():
-                values = tuple(str(v) for v in e.get("values") or ())
-                self.enums.append(_RawEnum(str(name), values, None, top, origin))
-            for name, m in (doc.get("models") or {}).items():
-                model = _RawModel(str(name), top, f"models.{name}", origin, None, shallow=True)
-                for variant in m.get("variants") or {}:
-                    model.variants.append(
-                        _RawVariant(str(variant), top, f"models.{name}.variants.{variant}", [], [])
-                    )
-                for fname, f in (m.get("fields") or {}).items():
-                    if isinstance(f, dict) and f.get("type") == "enum":
-                        values = tuple(str(v) for v in f.get("values") or ())
-                        enum_name = f"{name}{pascal(str(fname))}"
-                        self.enums.append(_RawEnum(enum_name, values, None, top, origin))
-                self.models.append(model)
-        except (AttributeError, TypeError):
-            del self.events[:]  # not the shape of a spec: let the full load say why
-            return False
+            else:
+                for name, key, e in named(doc.get("enums")):
+                    values = enum_values(mapping(e).get("values"))
+                    enums.append(_RawEnum(name, values, None, key.loc, origin))
+                for name, key, m in named(doc.get("models")):
+                    m = mapping(m)
+                    model = _RawModel(name, key.loc, f"models.{name}", origin, None, shallow=True)
+                    for variant, vkey, _ in named(m.get("variants")):
+                        path = f"models.{name}.variants.{variant}"
+                        model.variants.append(_RawVariant(variant, vkey.loc, path, [], []))
+                    for fname, fkey, f in named(m.get("fields")):
+                        if isinstance(f, Mapping) and string(f.get("type")) == "enum":
+                            values = enum_values(f.get("values"))
+                            enum_name = f"{name}{pascal(fname)}"
+                            enums.append(_RawEnum(enum_name, values, None, fkey.loc, origin))
+                    models.append(model)
+        except Malformed:
+            return False  # nothing defined: the full load reports why
+        self.events += events
+        self.enums += enums
+        self.models += models
         return True
 
     # models.yaml ------------------------------------------------------------------------------

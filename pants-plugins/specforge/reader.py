@@ -28,19 +28,17 @@ class Reader:
         self.path = path
         self.diags = diags
         self.anchor = anchor
+        self._keys_reported = False
 
     # -- keys ---------------------------------------------------------------------------------
 
     def check_keys(self, allowed: Iterable[str], required: Iterable[str] = ()) -> bool:
         """Report unknown keys (with suggestions) and missing required ones. True if all fine."""
         allowed = tuple(allowed)
-        ok = True
+        ok = not self._report_keys_that_are_not_names()
         unknown: list[str] = []
         for key, _ in self.node.items:
-            if not isinstance(key.value, str):
-                self.diags.error(key.loc, self.path, f"keys must be names, got {kind_of(key)}")
-                ok = False
-            elif key.value not in allowed:
+            if isinstance(key.value, str) and key.value not in allowed:
                 unknown.append(key.value)
                 self.diags.error(
                     key.loc,
@@ -198,13 +196,29 @@ class Reader:
         return out
 
     def entries(self) -> list[tuple[Scalar, Node]]:
-        """The mapping's entries whose keys are strings (others were reported by check_keys)."""
+        """The entries of a mapping keyed by names (models, fields, events...): those whose
+        keys are strings. A key that is not (`123:`, `true:`, `~:`) is reported at the key."""
+        self._report_keys_that_are_not_names()
         return [(k, v) for k, v in self.node.items if isinstance(k.value, str)]
+
+    def _report_keys_that_are_not_names(self) -> bool:
+        """Report every key that is not a string, once (`check_keys` and `entries` share the
+        message, so two readers of one mapping report one error); True if there is one."""
+        bad = [k for k, _ in self.node.items if not isinstance(k.value, str)]
+        if not self._keys_reported:
+            self._keys_reported = True
+            for key in bad:
+                self.diags.error(
+                    key.loc,
+                    self.path,
+                    f"expected a name, got {kind_of(key)}; quote it to use it as a name "
+                    f"('{key.text}')",
+                )
+        return bool(bad)
 
     def child(self, key: Scalar, value: Node, what: str) -> Reader | None:
         """The mapping under `key`, named `what` in errors; None (reported) if not a mapping."""
-        assert isinstance(key.value, str)
-        path = self.sub(key.value)
+        path = self.sub(key.value if isinstance(key.value, str) else key.text)
         if isinstance(value, Scalar) and value.value is None:
             return Reader(Mapping(value.loc, ()), path, self.diags, key.loc)
         if not isinstance(value, Mapping):

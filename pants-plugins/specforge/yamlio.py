@@ -1,10 +1,20 @@
-"""YAML loading with positions.
+"""YAML loading with positions, by the YAML 1.2 core schema, within fixed limits.
 
-PyYAML (with LibYAML when available) composes the document into nodes that carry their
-positions; this module turns those into small immutable nodes with 1-based line and column,
-resolves plain scalars by the YAML 1.2 core schema (so `yes`, `on` and `off` are strings, as
-in YAML 1.2), and reports malformed YAML (tabs, duplicate keys, several documents, a top level
-that is not a mapping) as located errors instead of exceptions.
+LibYAML (PyYAML's pure-Python parser where LibYAML is missing) turns the text into parse
+events; this module composes them into small immutable nodes that carry their 1-based line
+and column. The composer is ours, so that it can hold every document to the same limits:
+it works with an explicit stack (no recursion), stops at the first node that nests too deep or
+makes the document too big (an alias counts as the whole subtree it stands for, but the node
+is shared, not copied), and refuses a text over `MAX_DOCUMENT_BYTES` without parsing it.
+
+Scalars follow YAML 1.2 (core schema): `yes`/`on`/`off` are strings, `1e2` is a float and
+`0o17` an integer. The standard tags `!!str !!int !!float !!bool !!null !!map !!seq` and the
+non-specific `!` (a string) are applied; any other tag is an error. Malformed YAML (tabs,
+duplicate keys, several documents, merge keys, recursive or undefined aliases, a character
+YAML does not allow) is reported as a located error, never raised.
+
+The plugin's dependency scan imports this module inside Pants (CPython 3.9): keep it
+3.9-compatible.
 """
 
 from __future__ import annotations
@@ -12,79 +22,139 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, Union
 
 import yaml
 
-from specforge.errors import Diagnostics, Location, join_path
+from specforge.errors import Diagnostics, Location, SpecError, join_path
 
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without LibYAML
-    _Loader = yaml.SafeLoader
+_Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-ScalarValue: TypeAlias = str | int | float | bool | None
+ScalarValue = Union[str, int, float, bool, None]  # noqa: UP007 - a runtime alias, run on 3.9
 
-# Alias expansion is bounded so that a "billion laughs" document cannot exhaust memory.
-MAX_NODES = 200_000
+# -- limits -----------------------------------------------------------------------------------
+#
+# Chosen by measurement (`tests/bench/yaml_bench.py`): any text of up to `MAX_DOCUMENT_BYTES` is
+# loaded or refused in about half a second and under 50 MB. `MAX_NODES` also bounds what the
+# engine does with the nodes: its slowest case at that size (an error for every node) takes
+# about 3 s and 50 MB in `check`. Real specs hold a node per 8 to 18 bytes, so only files of
+# several hundred KB come near it.
 
-_STANDARD_TAGS = {
-    "tag:yaml.org,2002:str",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
-    "tag:yaml.org,2002:map",
-    "tag:yaml.org,2002:seq",
-    "tag:yaml.org,2002:timestamp",
-    "tag:yaml.org,2002:binary",
-    "tag:yaml.org,2002:merge",
-    "tag:yaml.org,2002:value",
-}
+#: A larger text is refused with one error at 1:1, without being parsed.
+MAX_DOCUMENT_BYTES = 1 << 20
+#: Lists and mappings nest at most this deep (a spec needs fewer than 10 levels).
+MAX_DEPTH = 64
+#: The most nodes (keys, values, list items, lists and mappings) one document may hold, counting
+#: every alias as the nodes of the subtree it stands for, and every `SCALAR_CHARS_PER_NODE`
+#: characters of a scalar as one more node (so that aliasing a long string is not free).
+MAX_NODES = 50_000
+SCALAR_CHARS_PER_NODE = 64
+#: YAML limits implicit keys to 1024 characters; explicit (`? key`) ones are held to it too.
+MAX_KEY_CHARS = 1024
+#: Integers take at most this many decimal digits (Python's own limit for converting them).
+MAX_INT_DIGITS = 4300
+#: After this many errors in one document the loader stops looking for more.
+MAX_ERRORS = 50
 
-_INT10 = re.compile(r"^[-+]?[0-9]+$")
-_INT8 = re.compile(r"^0o[0-7]+$")
-_INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
-_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
-_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
-_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+_MAX_INT_BITS = int(MAX_INT_DIGITS * math.log2(10))  # fewer bits always print in the limit
+_CORE = "tag:yaml.org,2002:"
 
+# -- the YAML 1.2 core schema -----------------------------------------------------------------
 
-_SPECIAL: dict[str, ScalarValue] = {
-    "": None,
-    "~": None,
-    "null": None,
-    "Null": None,
-    "NULL": None,
-    "true": True,
-    "True": True,
-    "TRUE": True,
-    "false": False,
-    "False": False,
-    "FALSE": False,
-}
+_INT10 = re.compile(r"[-+]?[0-9]+")
+_INT8 = re.compile(r"0o[0-7]+")
+_INT16 = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
+_NAN = re.compile(r"\.(?:nan|NaN|NAN)")
+_NULLS = {"": None, "~": None, "null": None, "Null": None, "NULL": None}
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_SPECIAL: dict[str, ScalarValue] = {**_NULLS, **_BOOLS}
 _NUMERIC_START = frozenset("0123456789+-.")
+
+# What YAML 1.2 allows in a stream (c-printable); anything else is refused before parsing.
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # where LibYAML starts a new line
+
+
+def _integer(text: str) -> int | None:
+    """The core-schema integer `text` denotes, or None; ValueError when it is too large."""
+    if _INT10.fullmatch(text):
+        digits = len(text) - (text[0] in "+-")
+        if digits > MAX_INT_DIGITS:
+            raise ValueError(f"integer too large (more than {MAX_INT_DIGITS} digits)")
+        return int(text)
+    base = 8 if _INT8.fullmatch(text) else 16 if _INT16.fullmatch(text) else 0
+    if not base:
+        return None
+    if len(text) > MAX_INT_DIGITS:  # a power-of-two base converts in linear time
+        raise ValueError(f"integer too large (more than {MAX_INT_DIGITS} digits)")
+    value = int(text[2:], base)
+    if value.bit_length() > _MAX_INT_BITS:
+        raise ValueError(f"integer too large (more than {MAX_INT_DIGITS} digits)")
+    return value
+
+
+def _float(text: str) -> float | None:
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if _INF.fullmatch(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.fullmatch(text):
+        return math.nan
+    return None
 
 
 def resolve_plain(text: str) -> ScalarValue:
-    """Resolve a plain (unquoted) scalar by the YAML 1.2 core schema."""
+    """Resolve a plain (unquoted, untagged) scalar by the YAML 1.2 core schema.
+
+    Raises ValueError for an integer too large to use (more than `MAX_INT_DIGITS` digits)."""
     if text in _SPECIAL:
         return _SPECIAL[text]
     if text[0] not in _NUMERIC_START:
         return text  # the common case: a name
-    if _INT10.match(text):
-        return int(text)
-    if _INT8.match(text):
-        return int(text[2:], 8)
-    if _INT16.match(text):
-        return int(text[2:], 16)
-    if _FLOAT.match(text):
-        return float(text)
-    if _INF.match(text):
-        return -math.inf if text.startswith("-") else math.inf
-    if _NAN.match(text):
-        return math.nan
-    return text
+    number: int | float | None = _integer(text)
+    if number is None:
+        number = _float(text)
+    return text if number is None else number
+
+
+def _tagged(tag: str, text: str) -> ScalarValue:
+    """The value of a scalar with an explicit standard tag; ValueError if it does not fit."""
+    if tag == "str":
+        return text
+    if tag == "int":
+        value: ScalarValue = _integer(text)
+    elif tag == "float":
+        number = _integer(text)
+        value = _float(text) if number is None else float(number)
+    elif tag == "bool":
+        value = _BOOLS.get(text)
+    elif tag == "null":
+        if text not in _NULLS:
+            raise ValueError(f"'{_clip(text)}' is not null (!!null)")
+        return None
+    else:
+        raise ValueError(f"the tag '!!{tag}' does not apply to a scalar")
+    if value is None:
+        raise ValueError(f"'{_clip(text)}' is not {_TAG_NOUNS[tag]} (!!{tag})")
+    return value
+
+
+_TAG_NOUNS = {"int": "an integer", "float": "a number", "bool": "a boolean (true or false)"}
+_SCALAR_TAGS = frozenset({"str", "int", "float", "bool", "null", "map", "seq"})
+
+
+def _show_tag(tag: str) -> str:
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- nodes ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -96,7 +166,7 @@ class Node:
 class Scalar(Node):
     value: ScalarValue
     text: str
-    quoted: bool
+    quoted: bool  # not resolved as a plain scalar (quoted, or explicitly tagged)
 
 
 @dataclass(frozen=True)
@@ -132,144 +202,324 @@ def kind_of(node: Node) -> str:
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
-        return f"a boolean ({node.text})"
+        return f"a boolean ({_clip(node.text)})"
     if isinstance(value, int):
-        return f"an integer ({node.text})"
+        return f"an integer ({_clip(node.text)})"
     if isinstance(value, float):
-        return f"a number ({node.text})"
-    return f"a string ('{value}')"
+        return f"a number ({_clip(node.text)})"
+    return f"a string ('{_clip(value)}')"
 
 
-class _Converter:
-    def __init__(self, file: str, diags: Diagnostics) -> None:
+# -- the composer -----------------------------------------------------------------------------
+
+
+class _Abort(Exception):
+    """Stop composing: the document cannot be used (why is reported)."""
+
+
+class _Recursion:
+    """The anchor of a collection still being composed: an alias to it would be a cycle."""
+
+    def __init__(self, loc: Location) -> None:
+        self.loc = loc
+
+
+class _Frame:
+    """A list or mapping being composed."""
+
+    __slots__ = ("anchor", "broken", "is_map", "items", "key", "key_text", "loc", "seen", "start")
+
+    def __init__(self, is_map: bool, loc: Location, anchor: str | None, start: int) -> None:
+        self.is_map = is_map
+        self.loc = loc
+        self.anchor = anchor
+        self.start = start  # the node count before this one
+        self.broken = False  # reported; dropped when complete
+        self.items: list[Any] = []
+        # Mappings: the key whose value comes next (None: a key comes next); False for a key
+        # that was refused (its value is composed, then dropped).
+        self.key: Scalar | bool | None = None
+        self.key_text: str | None = None  # the key's part of the value's path
+        self.seen: dict[tuple[str, ScalarValue], Scalar] = {}
+
+
+class _Composer:
+    def __init__(self, file: str) -> None:
         self.file = file
-        self.diags = diags
+        self.errors: list[SpecError] = []
+        self.stack: list[_Frame] = []
+        # Each anchor's node (None when it was refused) and the nodes it stands for.
+        self.anchors: dict[str, tuple[Node | None, int] | _Recursion] = {}
         self.count = 0
-        self.stack: set[int] = set()
+        self.aliased = False
 
-    def loc(self, node: yaml.Node) -> Location:
-        return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+    # -- reporting ------------------------------------------------------------------------
 
-    def convert(self, node: yaml.Node, path: str = "") -> Node | None:
-        self.count += 1
+    def loc(self, mark: Any) -> Location:
+        return Location(self.file, mark.line + 1, mark.column + 1)
+
+    def path(self) -> str:
+        """The key path of the node being composed now."""
+        path = ""
+        for frame in self.stack:
+            if not frame.is_map:
+                path = join_path(path, len(frame.items))
+            elif frame.key is not None and frame.key_text is not None:
+                path = join_path(path, frame.key_text)
+        return path
+
+    def error(self, loc: Location, path: str, message: str) -> None:
+        self.errors.append(SpecError(loc, path, message))
+        if len(self.errors) >= MAX_ERRORS:
+            self.errors.append(
+                SpecError(loc, path, f"more than {MAX_ERRORS} errors; fix these first")
+            )
+            raise _Abort
+
+    def fatal(self, loc: Location, path: str, message: str) -> None:
+        self.errors.append(SpecError(loc, path, message))
+        raise _Abort
+
+    def grow(self, weight: int, loc: Location) -> None:
+        self.count += weight
         if self.count > MAX_NODES:
-            raise _TooLarge(self.loc(node))
-        if id(node) in self.stack:
-            raise _Recursive(self.loc(node))
-        tag = node.tag or ""
-        if tag not in _STANDARD_TAGS:
-            self.diags.error(self.loc(node), path, f"unsupported YAML tag '{tag}'")
+            if self.aliased:
+                message = f"the document expands to more than {MAX_NODES} nodes through its aliases"
+            else:
+                message = (
+                    f"the document has more than {MAX_NODES} nodes (keys, values and list "
+                    "items), the most a spec file may hold"
+                )
+            self.fatal(loc, self.path(), message)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def document(self, parser: Any) -> Node | None:
+        """Compose the one document of the stream (None if there is none)."""
+        get = parser.get_event
+        event = get()  # the stream start
+        event = get()
+        if isinstance(event, yaml.StreamEndEvent):
             return None
-        if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node)
-        self.stack.add(id(node))
+        root = self.node(get)
+        get()  # the document end
+        event = get()
+        if not isinstance(event, yaml.StreamEndEvent):
+            self.fatal(
+                self.loc(event.start_mark),
+                "",
+                "a spec file holds one YAML document, but this one has several ('---')",
+            )
+        return root
+
+    def node(self, get: Any) -> Node | None:
+        """Compose the node whose events come next, iteratively."""
+        stack = self.stack
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+        mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+        while True:
+            event = get()
+            kind = type(event)
+            node: Node | None
+            if kind is scalar_event:
+                node = self.scalar(event)
+            elif kind is alias_event:
+                node = self.alias(event)
+            elif kind is mapping_start or kind is sequence_start:
+                self.start(event, kind is mapping_start)
+                continue
+            else:  # the end of the innermost list or mapping
+                node = self.end(stack.pop())
+            if not stack:
+                return node
+            self.attach(stack[-1], node)
+
+    def scalar(self, event: Any) -> Scalar | None:
+        loc = self.loc(event.start_mark)
+        text: str = event.value
+        self.grow(1 + len(text) // SCALAR_CHARS_PER_NODE, loc)
+        tag: str | None = event.tag
+        node: Scalar | None = None
         try:
-            if isinstance(node, yaml.SequenceNode):
-                items = [
-                    self.convert(item, join_path(path, i)) for i, item in enumerate(node.value)
-                ]
-                return Sequence(self.loc(node), tuple(i for i in items if i is not None))
-            assert isinstance(node, yaml.MappingNode)
-            return self.mapping(node, path)
-        finally:
-            self.stack.discard(id(node))
+            if tag is None:
+                if event.style:  # quoted, or a block scalar
+                    if event.style == '"' and _SURROGATE.search(text):
+                        raise ValueError(
+                            "a \\u escape names a lone surrogate, which is not a character; "
+                            "write the character itself, or \\U and its 8 hex digits"
+                        )
+                    node = Scalar(loc, text, text, True)
+                else:
+                    node = Scalar(loc, resolve_plain(text), text, False)
+            elif tag == "!":
+                node = Scalar(loc, text, text, True)
+            elif tag.startswith(_CORE) and tag[len(_CORE) :] in _SCALAR_TAGS:
+                node = Scalar(loc, _tagged(tag[len(_CORE) :], text), text, True)
+            else:
+                raise ValueError(f"unsupported YAML tag '{_show_tag(tag)}'")
+        except ValueError as e:
+            self.error(loc, self.path(), str(e))
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (node, 1 + len(text) // SCALAR_CHARS_PER_NODE)
+        return node
 
-    def scalar(self, node: yaml.ScalarNode) -> Scalar:
-        text = node.value
-        plain = node.style in (None, "")
-        if plain and node.tag == "tag:yaml.org,2002:str" and _implicit_tag(text) != node.tag:
-            # An explicit `!!str` tag on a plain scalar.
-            return Scalar(self.loc(node), text, text, True)
-        if plain:
-            return Scalar(self.loc(node), resolve_plain(text), text, False)
-        return Scalar(self.loc(node), text, text, True)
+    def alias(self, event: Any) -> Node | None:
+        loc = self.loc(event.start_mark)
+        anchored = self.anchors.get(event.anchor)
+        if anchored is None:
+            self.fatal(
+                loc, self.path(), f"undefined alias '*{event.anchor}' (no '&{event.anchor}')"
+            )
+        if isinstance(anchored, _Recursion):
+            self.fatal(anchored.loc, self.path(), "recursive YAML aliases are not supported")
+        assert isinstance(anchored, tuple)
+        node, weight = anchored
+        self.aliased = True
+        self.grow(weight, loc)
+        return node
 
-    def mapping(self, node: yaml.MappingNode, path: str) -> Mapping | None:
-        items: list[tuple[Scalar, Node]] = []
-        seen: dict[object, Scalar] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                self.diags.error(
-                    self.loc(key_node), path, "YAML merge keys ('<<') are not supported in specs"
-                )
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.diags.error(
-                    self.loc(key_node),
-                    path,
-                    "mapping keys must be plain names, not lists or mappings",
-                )
-                continue
-            key = self.scalar(key_node)
-            marker = (type(key.value).__name__, key.value)
-            if marker in seen:
-                first = seen[marker].loc
-                self.diags.error(
-                    key.loc,
-                    join_path(path, key.text),
-                    f"duplicate key '{key.text}' (first defined at line {first.line})",
-                )
-                continue
-            seen[marker] = key
-            value = self.convert(value_node, join_path(path, key.text))
-            if value is not None:
-                items.append((key, value))
-        return Mapping(self.loc(node), tuple(items))
+    def start(self, event: Any, is_map: bool) -> None:
+        loc = self.loc(event.start_mark)
+        if len(self.stack) >= MAX_DEPTH:
+            self.fatal(
+                loc,
+                self.path(),
+                f"the document nests lists and mappings more than {MAX_DEPTH} levels deep",
+            )
+        frame = _Frame(is_map, loc, event.anchor, self.count)
+        self.grow(1, loc)
+        tag: str | None = event.tag
+        if tag is not None and tag != "!" and tag != _CORE + ("map" if is_map else "seq"):
+            shown = _show_tag(tag)
+            if tag.startswith(_CORE) and tag[len(_CORE) :] in _SCALAR_TAGS:
+                what = "a mapping" if is_map else "a list"
+                self.error(loc, self.path(), f"the tag '{shown}' does not apply to {what}")
+            else:
+                self.error(loc, self.path(), f"unsupported YAML tag '{shown}'")
+            frame.broken = True
+        if event.anchor is not None:
+            self.anchors[event.anchor] = _Recursion(loc)
+        self.stack.append(frame)
 
+    def end(self, frame: _Frame) -> Node | None:
+        node: Node | None = None
+        if not frame.broken:
+            if frame.is_map:
+                node = Mapping(frame.loc, tuple(frame.items))
+            else:
+                node = Sequence(frame.loc, tuple(frame.items))
+        if frame.anchor is not None:
+            self.anchors[frame.anchor] = (node, self.count - frame.start)
+        return node
 
-def _implicit_tag(text: str) -> str:
-    value = resolve_plain(text)
-    if isinstance(value, str):
-        return "tag:yaml.org,2002:str"
-    return "tag:yaml.org,2002:other"
+    def attach(self, frame: _Frame, node: Node | None) -> None:
+        """Add a complete node to the list or mapping it belongs to."""
+        if not frame.is_map:
+            frame.items.append(node)
+            if node is None:  # refused (reported): keep the indexes of the others
+                frame.broken = True
+            return
+        key = frame.key
+        if key is None:  # `node` is a key
+            frame.key = self.key(frame, node)
+            frame.key_text = node.text if isinstance(node, Scalar) else None
+            return
+        if isinstance(key, Scalar) and node is not None:
+            frame.items.append((key, node))
+        frame.key = None
 
-
-class _TooLarge(Exception):
-    def __init__(self, loc: Location) -> None:
-        self.loc = loc
-
-
-class _Recursive(Exception):
-    def __init__(self, loc: Location) -> None:
-        self.loc = loc
+    def key(self, frame: _Frame, node: Node | None) -> Scalar | bool:
+        """The key to pair with the next value, or False when the pair must be dropped."""
+        if node is None:
+            return False
+        problem = None
+        if not isinstance(node, Scalar):
+            problem = "mapping keys must be plain names, not lists or mappings"
+        elif node.text == "<<" and not node.quoted:
+            problem = "YAML merge keys ('<<') are not supported in specs"
+        elif len(node.text) > MAX_KEY_CHARS:
+            problem = f"a key is limited to {MAX_KEY_CHARS} characters"
+        if problem is not None:
+            self.error(node.loc, self.path(), problem)
+            return False
+        assert isinstance(node, Scalar)
+        marker = (type(node.value).__name__, node.value)
+        first = frame.seen.get(marker)
+        if first is not None:
+            self.error(
+                node.loc,
+                join_path(self.path(), node.text),
+                f"duplicate key '{node.text}' (first defined at line {first.loc.line})",
+            )
+            return False
+        frame.seen[marker] = node
+        return node
 
 
 def load_yaml(text: str, file: str, diags: Diagnostics) -> Node | None:
-    """Parse one YAML document; report problems to `diags` and return None when unusable."""
+    """Parse one YAML document; report problems to `diags` and return None when unusable.
+
+    Any problem makes the document unusable; the nodes returned next to reported problems
+    lack what was refused (callers check `diags` first)."""
+    problem = _check_text(text, file)
+    if problem is not None:
+        diags.errors.append(problem)
+        return None
+    composer = _Composer(file)
+    parser = _Parser(text)
     try:
-        raw = yaml.compose(text, Loader=_Loader)
+        root = composer.document(parser)
+    except _Abort:
+        root = None
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else 1
-        column = mark.column + 1 if mark else 1
-        diags.error(
-            Location(file, line, column),
-            key_path_at(text, line),
-            _describe_yaml_error(e, text, mark),
-        )
+        diags.errors.append(_parse_error(e, text, file))
         return None
     except yaml.YAMLError as e:  # pragma: no cover - every PyYAML error we know of is marked
         diags.error(Location(file), "", f"invalid YAML: {e}")
         return None
-    except (UnicodeDecodeError, ValueError) as e:
-        diags.error(Location(file), "", f"the file is not readable as UTF-8 YAML text: {e}")
-        return None
-    if raw is None:
-        return None
-    converter = _Converter(file, diags)
-    try:
-        return converter.convert(raw)
-    except _TooLarge:
-        diags.error(
-            converter.loc(raw),
+    finally:
+        parser.dispose()
+    diags.errors.extend(composer.errors)
+    return root
+
+
+def _check_text(text: str, file: str) -> SpecError | None:
+    """An error for a text that must not be parsed: too large, or holding a character that
+    YAML does not allow (which includes what cannot be encoded as UTF-8)."""
+    if len(text) > MAX_DOCUMENT_BYTES or (
+        len(text.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES
+    ):
+        return SpecError(
+            Location(file),
             "",
-            f"the document expands to more than {MAX_NODES} nodes through its aliases",
+            f"the file is larger than {MAX_DOCUMENT_BYTES // (1 << 20)} MiB; "
+            "a spec file is limited to that size",
         )
-    except _Recursive as e:
-        diags.error(e.loc, "", "recursive YAML aliases are not supported")
-    except RecursionError:
-        diags.error(Location(file), "", "the document is nested too deeply")
-    return None
+    bad = _NOT_PRINTABLE.search(text)
+    if bad is None:
+        return None
+    before = text[: bad.start()]
+    line = len(_LINE_BREAK.findall(before)) + 1
+    last = _LINE_BREAK.search(before[::-1])
+    column = (last.start() if last else len(before)) + 1
+    code = ord(bad.group())
+    return SpecError(
+        Location(file, line, column),
+        key_path_at(text, line),
+        f"the character U+{code:04X} is not allowed in YAML text; in a double-quoted string "
+        f'write it as an escape ("\\u{code:04x}")'
+        if code < 0xD800 or code > 0xDFFF
+        else "the text holds a lone surrogate, which is not a character",
+    )
+
+
+def _parse_error(e: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
+    mark = e.problem_mark or e.context_mark
+    line = mark.line + 1 if mark else 1
+    column = mark.column + 1 if mark else 1
+    return SpecError(
+        Location(file, line, column), key_path_at(text, line), _describe_yaml_error(e, text, mark)
+    )
 
 
 _BLOCK_KEY = re.compile(
@@ -311,7 +561,7 @@ def key_path_at(text: str, line: int) -> str:
     return path
 
 
-def _describe_yaml_error(e: yaml.MarkedYAMLError, text: str, mark: yaml.Mark | None) -> str:
+def _describe_yaml_error(e: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
     char = ""
     if mark is not None:
         lines = text.splitlines()
@@ -320,7 +570,7 @@ def _describe_yaml_error(e: yaml.MarkedYAMLError, text: str, mark: yaml.Mark | N
     if char == "\t":
         return "tab characters are not allowed here (YAML indents with spaces)"
     problem = e.problem or "invalid YAML"
-    if isinstance(e, yaml.composer.ComposerError) and "single document" in (e.context or ""):
-        return "a spec file holds one YAML document, but this one has several ('---')"
+    if "maximum nesting depth" in problem:  # LibYAML's own limit (1000), where it has one
+        return f"the document nests lists and mappings more than {MAX_DEPTH} levels deep"
     context = f" {e.context}" if e.context else ""
     return f"invalid YAML: {problem}{context}".strip()
