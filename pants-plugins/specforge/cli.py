@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from specforge.build import check_sources
-from specforge.errors import Location, SpecError, suggest
+from specforge.errors import Location, SpecError, report, suggest
 from specforge.layout import service_of
 from specforge.sources import (
     MISSING,
@@ -51,7 +51,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         errors = [e for e in errors if e.location.file in sources]
     else:
         _, errors = check_sources(sources)
-    errors = sorted({*problems, *errors})
+    errors = report([*problems, *errors])
     for e in errors:
         print(e.format())
     return 1 if errors else 0
@@ -126,7 +126,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     # The files the targets merely use are checked by their own targets: index them only.
     project, errors = check_sources(sources, shallow=set(sources) - set(targets))
-    errors = sorted({*problems, *errors})
+    errors = report([*problems, *errors])
     if errors or project is None:
         return fail(errors)
     registry = [s.name for s in project.registry.services] if project.registry else []
@@ -148,7 +148,7 @@ def cmd_scaffold(args: argparse.Namespace) -> int:
     root = Path(args.root)
     sources, problems = read_sources(root, args.files)
     project, errors = check_sources(sources)
-    errors = sorted({*problems, *errors})
+    errors = report([*problems, *errors])
     if not errors and project is not None and project.registry is None:
         errors = [SpecError(Location("services.yml"), "", "no services.yml among the spec files")]
     # infra/compose.yml is read under the same rules as a spec file; missing, it is created.

@@ -72,15 +72,54 @@ class Diagnostics:
         self.errors.append(SpecError(location, path, message))
 
     def sorted(self) -> list[SpecError]:
-        return sorted(set(self.errors))
+        return sort_errors(self.errors)
 
     def __bool__(self) -> bool:
         return bool(self.errors)
+
+
+#: Errors shown per file; a file with more gets one line saying how many more it has.
+MAX_ERRORS_PER_FILE = 200
+
+
+def _key(e: SpecError) -> tuple[str, int, int, str, str]:
+    return (e.location.file, e.location.line, e.location.column, e.path, e.message)
+
+
+def sort_errors(errors: Iterable[SpecError]) -> list[SpecError]:
+    """Without duplicates, sorted by file, line, column, key path and message."""
+    return sorted(set(errors), key=_key)
+
+
+def report(errors: Iterable[SpecError]) -> list[SpecError]:
+    """The errors to show: sorted, at most `MAX_ERRORS_PER_FILE` per file (then one line
+    saying how many more there are)."""
+    ordered = sort_errors(errors)
+    totals: dict[str, int] = {}
+    for e in ordered:
+        totals[e.location.file] = totals.get(e.location.file, 0) + 1
+    out: list[SpecError] = []
+    seen: dict[str, int] = {}
+    for e in ordered:
+        n = seen[e.location.file] = seen.get(e.location.file, 0) + 1
+        if n <= MAX_ERRORS_PER_FILE:
+            out.append(e)
+        elif n == MAX_ERRORS_PER_FILE + 1:
+            more = totals[e.location.file] - MAX_ERRORS_PER_FILE
+            out.append(
+                SpecError(
+                    e.location,
+                    "",
+                    f"{more} more error{'s' if more > 1 else ''} in this file, not shown; fix "
+                    "the ones above first",
+                )
+            )
+    return out
 
 
 class SpecErrors(Exception):
     """Raised by the high-level API when specs are invalid; carries every error, sorted."""
 
     def __init__(self, errors: Iterable[SpecError]) -> None:
-        self.errors = sorted(set(errors))
+        self.errors = sort_errors(errors)
         super().__init__("\n".join(e.format() for e in self.errors))

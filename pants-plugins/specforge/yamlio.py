@@ -35,10 +35,11 @@ ScalarValue = Union[str, int, float, bool, None]  # noqa: UP007 - a runtime alia
 # -- limits -----------------------------------------------------------------------------------
 #
 # Chosen by measurement (`tests/bench/yaml_bench.py`): any text of up to `MAX_DOCUMENT_BYTES` is
-# loaded or refused in about half a second and under 50 MB. `MAX_NODES` also bounds what the
-# engine does with the nodes: its slowest case at that size (an error for every node) takes
-# about 3 s and 50 MB in `check`. Real specs hold a node per 8 to 18 bytes, so only files of
-# several hundred KB come near it.
+# loaded or refused in about a second and well under 300 MB. `MAX_NODES` also bounds what the
+# engine does with the nodes: its slowest case at that size (an error for every node, 1 MiB of
+# duplicate enum values) takes 2 to 4 s and 110 MB in `check` on a loaded 2-core machine. Real
+# specs hold a node per 8 to 18 bytes (the 800 models of a 200-service workload: 490 KB, 54,000
+# nodes), so a file of ordinary specs reaches the size limit before the node limit.
 
 #: A larger text is refused with one error at 1:1, without being parsed.
 MAX_DOCUMENT_BYTES = 1 << 20
@@ -47,7 +48,7 @@ MAX_DEPTH = 64
 #: The most nodes (keys, values, list items, lists and mappings) one document may hold, counting
 #: every alias as the nodes of the subtree it stands for, and every `SCALAR_CHARS_PER_NODE`
 #: characters of a scalar as one more node (so that aliasing a long string is not free).
-MAX_NODES = 50_000
+MAX_NODES = 120_000
 SCALAR_CHARS_PER_NODE = 64
 #: YAML limits implicit keys to 1024 characters; explicit (`? key`) ones are held to it too.
 MAX_KEY_CHARS = 1024

@@ -55,11 +55,16 @@ def sh(cmd: list[str], cwd: Path, check: bool = True) -> tuple[float, str]:
 
 def make_repo(n: int, workdir: Path, make_workload: Path) -> Path:
     repo = workdir / f"n{n}"
-    sh([sys.executable, str(make_workload), "create", "--services", str(n), "--out", str(repo)], workdir)
+    sh(
+        [sys.executable, str(make_workload), "create", "--services", str(n), "--out", str(repo)],
+        workdir,
+    )
     for name in SETUP:
         src = REPO / name
         if src.is_dir():
-            shutil.copytree(src, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*_test.py"))
+            shutil.copytree(
+                src, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*_test.py")
+            )
         else:
             shutil.copy2(src, repo / name)
     (repo / "BUILD").write_text('spec_sources(name="registry", sources=["services.yml"])\n')
@@ -85,7 +90,18 @@ def bench(n: int, workdir: Path, make_workload: Path, repeat: int) -> dict[str, 
     noop = [sh([*pants, "generate", "::"], repo)[0] for _ in range(repeat)]
     edits, counts = [], []
     for _ in range(repeat):
-        sh([sys.executable, str(make_workload), "edit", "--out", str(repo), "--service", "svc_001"], repo)
+        sh(
+            [
+                sys.executable,
+                str(make_workload),
+                "edit",
+                "--out",
+                str(repo),
+                "--service",
+                "svc_001",
+            ],
+            repo,
+        )
         elapsed, out = sh([*pants, "--stats-log", "generate", "::"], repo)
         edits.append(elapsed)
         counts.append(processes_run(out))
@@ -101,7 +117,9 @@ def bench(n: int, workdir: Path, make_workload: Path, repeat: int) -> dict[str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--services", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
@@ -125,16 +143,21 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    print(f"{'N':>3} {'list':>6} | {'cold':>14} {'no-op':>14} {'edit':>14} | "
-          f"{'vs reference (cold/no-op/edit)':>31} | procs after edit | files")
+    print(
+        f"{'N':>3} {'list':>6} | {'cold':>14} {'no-op':>14} {'edit':>14} | "
+        f"{'vs reference (cold/no-op/edit)':>31} | procs after edit | files"
+    )
     for n, r in rows.items():
         ref = REFERENCE.get(n)
         vs = (
             f"{r['cold'] / ref[0]:.2f}x / {r['noop'] / ref[1]:.2f}x / {r['edit'] / ref[2]:.2f}x"
-            if ref else "-"
+            if ref
+            else "-"
         )
         cells = [f"{r[k]:5.2f}s ({r[k] / r['list']:4.1f}x)" for k in ("cold", "noop", "edit")]
-        print(f"{n:>3} {r['list']:5.2f}s | {' '.join(cells)} | {vs:>31} | {r['processes']:>16} | {r['files']}")
+        print(
+            f"{n:>3} {r['list']:5.2f}s | {' '.join(cells)} | {vs:>31} | {r['processes']:>16} | {r['files']}"
+        )
     print("(x) after a figure: ratio to the warm `./pants list ::` of the same N, in the same run")
 
 

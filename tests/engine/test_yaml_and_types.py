@@ -290,11 +290,11 @@ def test_alias_bombs_are_bounded(parser: str) -> None:
         lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
     node, errors = load("\n".join(lines) + "\n")
     assert node is None
-    # At the alias that takes the document over the limit: the 4th of a4 (each a3 is 1111
-    # nodes, and 50000 are allowed).
+    # At the alias that takes the document over the limit: the 10th of a4 (each a3 is 1111
+    # nodes, and 120000 are allowed).
     assert errors == [
-        "f.yaml:5:25: error: the document expands to more than 50000 nodes through its aliases "
-        "[a4[3]]"
+        "f.yaml:5:55: error: the document expands to more than 120000 nodes through its "
+        "aliases [a4[9]]"
     ]
 
 
@@ -308,12 +308,12 @@ def test_aliases_share_their_node_and_anchors_can_be_redefined(parser: str) -> N
 
 def test_an_aliased_long_string_counts_as_its_length(parser: str) -> None:
     long = "x" * 64 * 1000  # weighs 1001 nodes
-    ok = "a: &s " + long + "\nb: [" + ", ".join(["*s"] * 48) + "]\n"
+    ok = "a: &s " + long + "\nb: [" + ", ".join(["*s"] * 118) + "]\n"
     assert load(ok)[1] == []
-    _, errors = load("a: &s " + long + "\nb: [" + ", ".join(["*s"] * 49) + "]\n")
+    _, errors = load("a: &s " + long + "\nb: [" + ", ".join(["*s"] * 119) + "]\n")
     assert errors == [
-        "f.yaml:2:197: error: the document expands to more than 50000 nodes through its "
-        "aliases [b[48]]"
+        "f.yaml:2:477: error: the document expands to more than 120000 nodes through its "
+        "aliases [b[118]]"
     ]
 
 
@@ -350,7 +350,7 @@ def test_the_node_limit_applies_without_aliases_too(parser: str) -> None:
     assert load("a: [" + "1," * items + "]\n")[1] == []
     _, errors = load("a: [" + "1," * (items + 1) + "]\n")
     assert errors == [
-        f"f.yaml:1:{4 + 2 * items + 1}: error: the document has more than 50000 nodes (keys, "
+        f"f.yaml:1:{4 + 2 * items + 1}: error: the document has more than 120000 nodes (keys, "
         f"values and list items), the most a spec file may hold [a[{items}]]"
     ]
 
@@ -424,8 +424,8 @@ def test_an_alias_bomb_read_shallowly_is_refused_with_a_located_error() -> None:
     files = {**spec_language_files(), "shared/spec/models.yaml": BOMB}
     _, errors = check_sources(files, shallow={"shared/spec/models.yaml"})
     assert [e.format() for e in errors if "models.yaml" in e.location.file] == [
-        "shared/spec/models.yaml:6:36: error: the document expands to more than 50000 nodes "
-        "through its aliases [enums.A4.values[3]]"
+        "shared/spec/models.yaml:6:66: error: the document expands to more than 120000 nodes "
+        "through its aliases [enums.A4.values[9]]"
     ]
 
 
