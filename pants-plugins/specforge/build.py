@@ -16,7 +16,7 @@ import yaml
 from specforge import ir, patterns, rest_paths, values
 from specforge.errors import Diagnostics, Location, SpecError, SpecErrors, join_path, suggest
 from specforge.layout import SpecFile, SpecKind, classify, pascal
-from specforge.numeric import decimal_problem, int64_problem, number_problem
+from specforge.numeric import decimal_problem, int64_problem, number_problem, shown
 from specforge.reader import Reader, as_reader, is_identifier
 from specforge.typeexpr import SCALAR_NAMES, TypeExpr, TypeSyntaxError, parse_type
 from specforge.yamlio import Mapping, Node, Scalar, Sequence, kind_of, load_yaml
@@ -530,7 +530,7 @@ class _Builder:
         try:
             return parse_type(text)
         except TypeSyntaxError as e:
-            self.diags.error(loc, path, f"invalid type '{text}': {e}")
+            self.diags.error(loc, path, f"invalid type '{shown(text)}': {e}")
             return None
 
     def read_variant(self, key: Scalar, value: Node, parent: Reader) -> _RawVariant | None:

@@ -190,9 +190,10 @@ class PatternChecker:
         cost = estimate(pattern)
         if not self._charge(cost):
             problem = (
-                f"the pattern is too costly to compile (about {cost} units of work, and these "
-                f"specs' patterns have {self.left} left of {RUN_BUDGET}): repeat large classes "
-                "such as \\w or \\p{L} fewer times, or use ASCII classes such as [A-Za-z0-9_]"
+                f"the pattern is too costly to compile: about {cost} units of work, where the "
+                f"patterns of all the specs may take {RUN_BUDGET} together ({self.left} left); "
+                "repeat large classes such as \\w or \\p{L} fewer times, or use ASCII classes "
+                "such as [A-Za-z0-9_]"
             )
             self._problems[pattern] = problem
             return problem

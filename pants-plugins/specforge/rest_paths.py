@@ -66,9 +66,10 @@ def _literal_problem(seg: str, what: str) -> str | None:
         return f"'{seg}' is not allowed as a {what} segment (clients and proxies resolve it)"
     for c in seg:
         if c not in LITERAL_CHARS:
+            param = ", or is a whole {param}" if what == "path" else ""
             return (
                 f"{_char(c)} is not allowed in a {what} (segment '{shown(seg)}'); a segment "
-                f"holds {ALLOWED}, or is a whole {{param}}"
+                f"holds {ALLOWED}{param}"
             )
     return None
 
@@ -126,6 +127,8 @@ def prefix_problem(prefix: str) -> str | None:
     """Why `prefix` (a domain's `config.rest.prefix`) breaks the grammar, or None."""
     if prefix == "":
         return None
+    if prefix == "/":
+        return "prefix '/' is not allowed (FastAPI refuses it): leave the prefix out instead"
     if not prefix.startswith("/") or prefix.endswith("/"):
         return f"prefix '{shown(prefix)}' must start with '/' and not end with '/', like /users"
     return _segments_problem(prefix, "prefix", params=False)

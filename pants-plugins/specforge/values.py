@@ -61,7 +61,7 @@ def default_problem(
         try:
             mismatch = patterns.mismatch(c.pattern, data)
         except TooCostly as e:
-            return f"default {_show(value)}: {e}"
+            return f"default: {e}"
         if mismatch is not None:
             return _rejection(value, c, {"msg": mismatch, "type": "string_pattern_mismatch"})
     return None
@@ -72,7 +72,9 @@ def _rejection(value: ir.DefaultValue, c: ir.Constraints, error: Any) -> str:
     error is about one, and the validator's words."""
     message = shown(str(error["msg"]), 300)
     loc = tuple(error.get("loc", ()))
-    what = f"default {_show(value)}" if not loc else "default"
+    what = "default"
+    if not loc and _show(value):
+        what += f" {_show(value)}"
     where = "".join(f"[{part!r}]" for part in loc)  # the item of a list or dict
     if where:
         what += f" (at {where})"
@@ -86,11 +88,14 @@ def _rejection(value: ir.DefaultValue, c: ir.Constraints, error: Any) -> str:
 
 
 def _show(value: ir.DefaultValue) -> str:
+    """A scalar default as the message shows it; nothing for lists and dicts."""
+    if isinstance(value, bytes):
+        value = value.decode(errors="replace")
     if isinstance(value, str):
         return f"'{shown(value)}'"
     if isinstance(value, bool | int | float | decimal.Decimal):
         return shown(str(value))
-    return "value"
+    return ""
 
 
 def _python(value: ir.DefaultValue) -> object:
