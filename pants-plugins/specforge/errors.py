@@ -99,7 +99,7 @@ def suggest(name: str, candidates: Iterable[str]) -> str:
     match = _closest(name, pool, _budget)
     if match is None:
         match = pool.lowered.get(name.lower())
-    return f" (did you mean '{match}'?)" if match else ""
+    return f" (did you mean '{match}'?)" if match is not None else ""
 
 
 def _closest(name: str, pool: _Pool, budget: SuggestionBudget) -> str | None:
@@ -126,7 +126,7 @@ def _closest(name: str, pool: _Pool, budget: SuggestionBudget) -> str | None:
         score = matcher.ratio()
         if score >= _CUTOFF and (best is None or (score, candidate) > best):
             best = (score, candidate)
-    return best[1] if best else None
+    return best[1] if best is not None else None
 
 
 def join_path(parent: str, key: str | int) -> str:
