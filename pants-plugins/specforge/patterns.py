@@ -18,14 +18,15 @@ defaults does not pay for it.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pydantic_core import SchemaValidator
 
-# About two seconds of compiling at most per run; a real repo uses a small part of it (a
-# `^[\w.-]{1,64}$` costs 65,000).
-RUN_BUDGET = 2_000_000
+# Half a second of compiling at most per run; a real repo uses a small part of it (a
+# `^[a-z0-9_]{3,32}$` costs 426, a `^[\w.-]{1,64}$` 65,000).
+RUN_BUDGET = 1_000_000
 # Matching a text costs its length times the pattern's estimate over this.
 MATCH_DIVISOR = 50_000
 _CAP = 10**15  # estimates saturate here: nested counted repetitions multiply
@@ -165,14 +166,22 @@ class TooCostly(Exception):
 
 
 class PatternChecker:
-    """Compiles the patterns of one run with pydantic-core, once each, within `budget`."""
+    """Compiles the patterns of one run with pydantic-core, once each, within `budget`.
+
+    Compiled patterns take memory in proportion to their cost, so only the last few are kept
+    (a pattern is usually checked, then matched against its field's default); matching with
+    one that was dropped compiles it again, against the budget again.
+    """
+
+    KEPT = 8
 
     def __init__(self, budget: int = RUN_BUDGET) -> None:
+        self.budget = budget
         self.left = budget
         self.spent = 0
-        self._validators: dict[str, SchemaValidator] = {}
-        self._costs: dict[str, int] = {}
+        self._costs: dict[str, int] = {}  # the patterns that compile
         self._problems: dict[str, str] = {}
+        self._kept: OrderedDict[str, SchemaValidator] = OrderedDict()
 
     def _charge(self, cost: int) -> bool:
         if cost > self.left:
@@ -181,9 +190,18 @@ class PatternChecker:
         self.spent += cost
         return True
 
+    def _compile(self, pattern: str) -> SchemaValidator:
+        from pydantic_core import SchemaValidator, core_schema
+
+        validator = SchemaValidator(core_schema.str_schema(pattern=pattern))
+        self._kept[pattern] = validator
+        if len(self._kept) > self.KEPT:
+            self._kept.popitem(last=False)
+        return validator
+
     def problem(self, pattern: str) -> str | None:
         """Why `pattern` cannot be the pattern of a field, or None when it compiles."""
-        if pattern in self._validators:
+        if pattern in self._costs:
             return None
         if pattern in self._problems:
             return self._problems[pattern]
@@ -191,16 +209,16 @@ class PatternChecker:
         if not self._charge(cost):
             problem = (
                 f"the pattern is too costly to compile: about {cost} units of work, where the "
-                f"patterns of all the specs may take {RUN_BUDGET} together ({self.left} left); "
+                f"patterns of all the specs may take {self.budget} together ({self.left} left); "
                 "repeat large classes such as \\w or \\p{L} fewer times, or use ASCII classes "
                 "such as [A-Za-z0-9_]"
             )
             self._problems[pattern] = problem
             return problem
-        from pydantic_core import SchemaError, SchemaValidator, core_schema
+        from pydantic_core import SchemaError
 
         try:
-            self._validators[pattern] = SchemaValidator(core_schema.str_schema(pattern=pattern))
+            self._compile(pattern)
         except SchemaError as e:
             problem = f"invalid regular expression: {rust_message(str(e), pattern)}"
             self._problems[pattern] = problem
@@ -213,11 +231,19 @@ class PatternChecker:
         when it matches. Raises TooCostly when the run's budget does not cover matching."""
         from pydantic_core import ValidationError
 
-        validator = self._validators[pattern]
-        if not self._charge(len(text) * self._costs[pattern] // MATCH_DIVISOR):
+        cost = self._costs[pattern]
+        validator = self._kept.get(pattern)
+        if validator is None:
+            if not self._charge(cost):
+                raise TooCostly(
+                    f"the pattern (about {cost} units of work) is too costly to compile again "
+                    "to match it; use fewer or simpler patterns"
+                )
+            validator = self._compile(pattern)
+        if not self._charge(len(text) * cost // MATCH_DIVISOR):
             raise TooCostly(
                 f"matching its {len(text)} characters against the pattern is too costly (a "
-                f"pattern of about {self._costs[pattern]} units of work); shorten it"
+                f"pattern of about {cost} units of work); shorten it"
             )
         try:
             validator.validate_python(text)

@@ -111,6 +111,17 @@ def test_the_budget_is_spent_across_patterns() -> None:
     assert checker.problem(r"\d{20}a") is None  # compiled already: free
 
 
+def test_only_the_last_compiled_patterns_are_kept() -> None:
+    checker = PatternChecker()
+    patterns = [rf"^\d{{3}}{i}$" for i in range(PatternChecker.KEPT + 1)]
+    assert all(checker.problem(p) is None for p in patterns)
+    spent = checker.spent
+    assert checker.mismatch(patterns[-1], "1238") is None  # kept: matching is all it costs
+    assert checker.spent == spent
+    assert checker.mismatch(patterns[0], "x") == "String should match pattern '^\\d{3}0$'"
+    assert checker.spent == spent + estimate(patterns[0])  # dropped: compiled again
+
+
 def test_the_estimate_grows_with_what_the_engine_expands() -> None:
     assert estimate(r"\w{200}") > 100 * estimate(r"[a-z]{2}")
     assert estimate(r"(?:\w{10}){10}") > 90 * estimate(r"\w")
