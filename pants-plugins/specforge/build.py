@@ -614,8 +614,9 @@ class _Builder:
                 prefix = rest.string("prefix") or ""
                 problem = rest_paths.prefix_problem(prefix)
                 if problem is not None:
+                    # Reported; the prefix is kept, so that its operations' paths are not
+                    # also reported as lacking one.
                     rest.error("prefix", problem)
-                    prefix = ""
                 tags = tuple(t for t, _, _ in (rest.names("tags", "a tag") or []))
         operations: list[_RawOperation] = []
         ops = top.mapping("operations")
@@ -1172,9 +1173,14 @@ class _Builder:
                         if (
                             kind is ir.ScalarKind.INT
                             and isinstance(v, float)
-                            and not v.is_integer()
+                            and not (v.is_integer() and int64_problem(int(v)) is None)
                         ):
-                            r.error(key, f"'{key}' of an int must be a whole number, got {v}")
+                            # Pydantic cannot build an int validator with such a bound.
+                            r.error(
+                                key,
+                                f"'{key}' of an int must be a whole number that fits in 64 "
+                                f"bits, got {v}",
+                            )
                         else:
                             values[key] = v
         for key in LENGTH_CONSTRAINTS:

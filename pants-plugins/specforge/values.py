@@ -151,7 +151,7 @@ def _schema(t: ir.TypeRef, c: ir.Constraints | None = None) -> CoreSchema:
 
 
 def _int(bound: int | float | None) -> int | None:
-    # read_constraints takes only whole numbers for int bounds; Pydantic coerces them so.
+    # read_constraints takes only whole 64-bit numbers for int bounds; Pydantic coerces them.
     return None if bound is None else int(bound)
 
 

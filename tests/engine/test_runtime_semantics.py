@@ -260,6 +260,33 @@ def test_matching_a_catastrophic_pattern_is_linear() -> None:
     assert "does not match the pattern" in message
 
 
+CONSTRAINTS: list[tuple[str, Any]] = [
+    ("{type: int, ge: 1.0e+300}", Annotated[int, Field(ge=1.0e300)]),
+    ("{type: int, le: 9.3e+18}", Annotated[int, Field(le=9.3e18)]),
+    ("{type: int, le: 9.2e+18, gt: -9.2e+18}", Annotated[int, Field(le=9.2e18, gt=-9.2e18)]),
+    ("{type: int, lt: 9223372036854775807}", Annotated[int, Field(lt=9223372036854775807)]),
+    ("{type: float, ge: 1.0e+308}", Annotated[float, Field(ge=1.0e308)]),
+    ("{type: decimal, ge: 1.0e+300}", Annotated[decimal.Decimal, Field(ge=1.0e300)]),
+    (
+        "{type: string, max_length: 9223372036854775807}",
+        Annotated[str, Field(max_length=2**63 - 1)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("field", "annotation"), CONSTRAINTS, ids=[c[0] for c in CONSTRAINTS])
+def test_constraints_pass_check_exactly_when_pydantic_builds_the_type(
+    field: str, annotation: Any
+) -> None:
+    errors = field_errors(field)
+    try:
+        TypeAdapter(annotation)
+        builds = True
+    except pydantic_core.SchemaError:
+        builds = False
+    assert (not errors) == builds, errors
+
+
 # -- numbers and type expressions ---------------------------------------------------------
 
 
@@ -270,6 +297,10 @@ def test_matching_a_catastrophic_pattern_is_linear() -> None:
         ("{type: int, default: -9223372036854775808}", None),
         ("{type: int, default: 9223372036854775808}", "does not fit in 64 bits"),
         ("{type: int, ge: -9223372036854775809}", "does not fit in 64 bits"),
+        ("{type: int, ge: 1.0e+300}", "whole number that fits in 64 bits"),
+        ("{type: int, le: 9.3e+18}", "whole number that fits in 64 bits"),
+        ("{type: int, le: 9.2e+18}", None),
+        ("{type: int, gt: 1.5}", "whole number"),
         ("{type: float, default: 1.0e+308}", None),
         ("{type: float, default: 1.0e+309}", "expected a finite number"),
         ("{type: float, le: -.inf}", "expected a finite number"),
