@@ -7,13 +7,14 @@ import datetime as dt
 import decimal
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field, replace
 
-from specforge import ir, layout, namespace
+from specforge import ir, layout, namespace, patterns, rest_paths, values
 from specforge.errors import Diagnostics, Location, SpecError, SpecErrors, join_path, suggest
 from specforge.layout import SpecFile, SpecKind, classify, pascal
+from specforge.numeric import decimal_problem, int64_problem, number_problem, shown
 from specforge.reader import Reader, as_reader, is_identifier
 from specforge.sources import iter_spec_files, without_duplicates
 from specforge.typeexpr import SCALAR_NAMES, TypeExpr, TypeSyntaxError, parse_type
@@ -24,6 +25,7 @@ SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
 PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # What Redis streams, NATS subjects, RabbitMQ exchanges and Kafka topics all accept.
 CHANNEL = re.compile(r"(?=.{1,200}$)[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
+# A `{param}` of a path (see rest_paths for the grammar that check enforces).
 PATH_PARAM = re.compile(r"\{([^{}]*)\}")
 
 FIELD_KEYS = (
@@ -585,7 +587,7 @@ class _Builder:
         try:
             return parse_type(text)
         except TypeSyntaxError as e:
-            self.diags.error(loc, path, f"invalid type '{text}': {e}")
+            self.diags.error(loc, path, f"invalid type '{shown(text)}': {e}")
             return None
 
     def read_variant(self, key: Scalar, value: Node, parent: Reader) -> _RawVariant | None:
@@ -683,15 +685,11 @@ class _Builder:
             if rest is not None:
                 rest.check_keys(("prefix", "tags"))
                 prefix = rest.string("prefix") or ""
-                if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-                    rest.error(
-                        "prefix",
-                        f"prefix '{prefix}' must start with '/' and not end with '/', like /users",
-                    )
-                    prefix = ""
-                elif "{" in prefix:
-                    rest.error("prefix", "a prefix cannot hold path parameters")
-                    prefix = ""
+                problem = rest_paths.prefix_problem(prefix)
+                if problem is not None:
+                    # Reported; the prefix is kept, so that its operations' paths are not
+                    # also reported as lacking one.
+                    rest.error("prefix", problem)
                 tags = tuple(t for t, _, _ in (rest.names("tags", "a tag") or []))
         operations: list[_RawOperation] = []
         ops = top.mapping("operations")
@@ -856,10 +854,12 @@ class _Builder:
             )
             return None, rest
         path = rest.string("path")
-        if path is None:
-            path = ""
-        if path and not path.startswith("/"):
-            rest.error("path", f"path '{path}' must be empty or start with '/'")
+        if rest.has("path") and path is None:
+            return None, rest
+        path = path or ""
+        problem = rest_paths.path_problem(path) or rest_paths.full_path_problem(prefix, path)
+        if problem is not None:
+            rest.error("path", problem, at_key=not rest.has("path"))
             return None, rest
         default_status = {"POST": 201, "DELETE": 204}.get(method, 200)
         status = rest.integer("status")
@@ -1268,9 +1268,14 @@ class _Builder:
                         if (
                             kind is ir.ScalarKind.INT
                             and isinstance(v, float)
-                            and not v.is_integer()
+                            and not (v.is_integer() and int64_problem(int(v)) is None)
                         ):
-                            r.error(key, f"'{key}' of an int must be a whole number, got {v}")
+                            # Pydantic cannot build an int validator with such a bound.
+                            r.error(
+                                key,
+                                f"'{key}' of an int must be a whole number that fits in 64 "
+                                f"bits, got {v}",
+                            )
                         else:
                             values[key] = v
         for key in LENGTH_CONSTRAINTS:
@@ -1296,11 +1301,12 @@ class _Builder:
             else:
                 pattern = r.string("pattern")
                 if pattern is not None:
-                    try:
-                        re.compile(pattern)
+                    # Compiled by the engine of the generated code's Pydantic (see patterns).
+                    problem = _pattern_checker(self).problem(pattern)
+                    if problem is None:
                         values["pattern"] = pattern
-                    except re.error as e:
-                        r.error("pattern", f"invalid regular expression: {e}")
+                    else:
+                        r.error("pattern", problem)
         if field_keys and r.has("format"):
             fmt = r.string("format")
             if kind is not ir.ScalarKind.STRING:
@@ -1312,6 +1318,16 @@ class _Builder:
                         f"unknown format '{fmt}'{suggest(fmt, FORMATS)}; expected one of: "
                         f"{', '.join(FORMATS)}",
                     )
+                elif fmt == "uri" and "pattern" in values:
+                    # Pydantic applies the pattern to the validated Url, not to a str: every
+                    # value would fail with a TypeError at run time.
+                    r.error(
+                        "pattern",
+                        "'pattern' cannot be combined with 'format: uri' (Pydantic's AnyUrl "
+                        "cannot be matched against a pattern); drop one of them",
+                        at_key=True,
+                    )
+                    values.pop("pattern")
                 else:
                     values["format"] = fmt
         if field_keys:
@@ -1331,15 +1347,11 @@ class _Builder:
         return ir.Constraints(**values)  # type: ignore[arg-type]
 
     def check_bounds(self, r: Reader, v: dict[str, object]) -> None:
-        def num(k: str) -> float | None:
-            x = v.get(k)
-            return float(x) if isinstance(x, int | float) else None
-
-        lower = [(k, num(k)) for k in ("ge", "gt") if num(k) is not None]
-        upper = [(k, num(k)) for k in ("le", "lt") if num(k) is not None]
+        # Python compares ints and floats exactly, without converting (no OverflowError).
+        lower = [(k, x) for k in ("ge", "gt") if isinstance(x := v.get(k), int | float)]
+        upper = [(k, x) for k in ("le", "lt") if isinstance(x := v.get(k), int | float)]
         for lk, lv in lower:
             for uk, uv in upper:
-                assert lv is not None and uv is not None
                 empty = lv > uv if (lk == "ge" and uk == "le") else lv >= uv
                 if empty:
                     r.error(
@@ -1365,9 +1377,10 @@ class _Builder:
         except _Misfit as e:
             self.diags.error(e.node.loc, path, f"default does not fit the type: {e}")
             return ir.NO_DEFAULT
-        problem = _violates(value, constraints)
+        # The generated type's own validation (pydantic-core), quoted when it says no.
+        problem = values.default_problem(value, ftype, constraints, _pattern_checker(self))
         if problem:
-            self.diags.error(node.loc, path, f"default {problem}")
+            self.diags.error(node.loc, path, problem)
             return ir.NO_DEFAULT
         return value
 
@@ -1770,15 +1783,13 @@ class _Builder:
         rr = op.rest_reader
         assert rr is not None
         ok = True
-        placeholders = PATH_PARAM.findall(rest.path)
+        # read_rest let through only paths of the grammar, whose params are identifiers.
+        placeholders = rest_paths.path_params(rest.path)
         seen: set[str] = set()
         # Raw params: one whose type is invalid still counts (its error is reported already).
         path_params = {p.name for p in op.params if p.source is ir.ParamSource.PATH}
         for name in placeholders:
-            if not is_identifier(name):
-                rr.error("path", f"'{{{name}}}' in the path is not a valid parameter name")
-                ok = False
-            elif name in seen:
+            if name in seen:
                 rr.error("path", f"'{{{name}}}' appears more than once in the path")
                 ok = False
             elif name not in path_params:
@@ -2101,6 +2112,16 @@ def _type_names(t: ir.TypeRef) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
+def _pattern_checker(builder: _Builder) -> patterns.PatternChecker:
+    """The run's pattern checker: one per builder, made on first use, so that a pattern used
+    by many fields is compiled once and every pattern counts against one budget."""
+    checker = vars(builder).get("_pattern_checker")
+    if checker is None:
+        checker = vars(builder)["_pattern_checker"] = patterns.PatternChecker()
+    assert isinstance(checker, patterns.PatternChecker)
+    return checker
+
+
 class _Misfit(Exception):
     def __init__(self, node: Node, message: str) -> None:
         super().__init__(message)
@@ -2153,20 +2174,29 @@ def _typed_value(node: Node, t: ir.TypeRef) -> ir.DefaultValue:
     if kind is ir.ScalarKind.INT:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _Misfit(node, expected)
+        problem = int64_problem(value, node.text)
+        if problem is not None:
+            raise _Misfit(node, problem)
         return value
     if kind is ir.ScalarKind.FLOAT:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _Misfit(node, expected)
+        problem = number_problem(value, node.text)
+        if problem is not None:
+            raise _Misfit(node, problem)
         return float(value)
     if kind is ir.ScalarKind.DECIMAL:
         if isinstance(value, bool):
             raise _Misfit(node, expected)
+        if isinstance(value, float) and (problem := number_problem(value, node.text)):
+            raise _Misfit(node, problem)
         try:
             d = decimal.Decimal(node.text if not isinstance(value, str) else value)
         except decimal.InvalidOperation:
             raise _Misfit(node, f"expected a decimal number, got {kind_of(node)}") from None
-        if not d.is_finite():
-            raise _Misfit(node, "expected a finite decimal number")
+        problem = decimal_problem(d, node.text)
+        if problem is not None:
+            raise _Misfit(node, problem)
         return d
     if not isinstance(value, str):
         raise _Misfit(node, expected)
@@ -2195,48 +2225,6 @@ def _typed_value(node: Node, t: ir.TypeRef) -> ir.DefaultValue:
         except ValueError:
             raise _Misfit(node, f"expected a UUID, got '{value}'") from None
     raise _Misfit(node, expected)  # pragma: no cover
-
-
-def _violates(value: ir.DefaultValue, c: ir.Constraints) -> str | None:
-    """Why `value` breaks the constraints, or None."""
-    if isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool):
-        number = decimal.Decimal(str(value))
-        checks: tuple[tuple[str, Callable[[decimal.Decimal], bool]], ...] = (
-            ("ge", lambda bound: number >= bound),
-            ("gt", lambda bound: number > bound),
-            ("le", lambda bound: number <= bound),
-            ("lt", lambda bound: number < bound),
-        )
-        for key, fits in checks:
-            bound = getattr(c, key)
-            if bound is not None and not fits(decimal.Decimal(str(bound))):
-                return f"{value} breaks '{key}: {bound}'"
-    if isinstance(value, str | bytes):
-        if c.min_length is not None and len(value) < c.min_length:
-            return f"is shorter than 'min_length: {c.min_length}'"
-        if c.max_length is not None and len(value) > c.max_length:
-            return f"is longer than 'max_length: {c.max_length}'"
-        if isinstance(value, str) and c.pattern is not None and not re.search(c.pattern, value):
-            return f"'{value}' does not match the pattern '{c.pattern}'"
-        if (
-            isinstance(value, str)
-            and c.format == "email"
-            and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value)
-        ):
-            return f"'{value}' is not an e-mail address"
-        if (
-            isinstance(value, str)
-            and c.format == "uri"
-            and not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", value)
-        ):
-            return f"'{value}' is not a URI"
-    if isinstance(value, tuple | ir.DefaultMapping):
-        n = len(value) if isinstance(value, tuple) else len(value.items)
-        if c.min_items is not None and n < c.min_items:
-            return f"has fewer than 'min_items: {c.min_items}' items"
-        if c.max_items is not None and n > c.max_items:
-            return f"has more than 'max_items: {c.max_items}' items"
-    return None
 
 
 def _type_name(t: ir.TypeRef) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -45,15 +47,96 @@ def visible(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+# "Did you mean" work is bounded per run, so that thousands of unknown names against thousands
+# of candidates cost a fraction of a second, not minutes. A unit is about one character
+# compared (well under a microsecond); an ordinary typo among 200 names costs about 4,000, so
+# a run serves over a hundred of them. Once a run has spent its budget, the remaining hints
+# are only names that differ in case.
+SUGGESTION_BUDGET = 500_000
+_CUTOFF = 0.6
+
+
+class SuggestionBudget:
+    """The suggestion work a run may still do; each Diagnostics starts a fresh one."""
+
+    def __init__(self, units: int = SUGGESTION_BUDGET) -> None:
+        self.left = units
+        self.spent = 0
+
+    def charge(self, units: int) -> bool:
+        if units > self.left:
+            self.left = 0
+            return False
+        self.left -= units
+        self.spent += units
+        return True
+
+
+_budget = SuggestionBudget()
+
+
+def start_suggestion_budget(units: int = SUGGESTION_BUDGET) -> SuggestionBudget:
+    """Give the current run a fresh budget (Diagnostics does, as a run starts) and return it."""
+    global _budget
+    _budget = SuggestionBudget(units)
+    return _budget
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """Candidates sorted by length (then by name), to visit only those whose length can
+    give a close enough match."""
+
+    names: tuple[str, ...]
+    lengths: tuple[int, ...]
+    lowered: dict[str, str]
+
+
+@functools.lru_cache(maxsize=32)
+def _pool(candidates: tuple[str, ...]) -> _Pool:
+    unique = sorted(set(candidates))
+    by_length = sorted(unique, key=lambda c: (len(c), c))
+    return _Pool(tuple(by_length), tuple(len(c) for c in by_length), {c.lower(): c for c in unique})
+
+
 def suggest(name: str, candidates: Iterable[str]) -> str:
-    """A ` (did you mean 'x'?)` hint for the nearest candidate, or nothing."""
-    pool = sorted(set(candidates))
-    matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if not matches:
-        lowered = {c.lower(): c for c in pool}
-        if name.lower() in lowered:
-            matches = [lowered[name.lower()]]
-    return f" (did you mean '{matches[0]}'?)" if matches else ""
+    """A ` (did you mean 'x'?)` hint for the nearest candidate, or nothing.
+
+    The same answer as `difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)`, or
+    failing that a candidate equal to `name` but for case; within the run's budget.
+    """
+    pool = _pool(tuple(candidates))
+    match = _closest(name, pool, _budget)
+    if match is None:
+        match = pool.lowered.get(name.lower())
+    return f" (did you mean '{match}'?)" if match is not None else ""
+
+
+def _closest(name: str, pool: _Pool, budget: SuggestionBudget) -> str | None:
+    # A candidate of length m can reach a ratio of 2*min(n, m)/(n + m) at best (difflib's
+    # real_quick_ratio), so only lengths between 3n/7 and 7n/3 can reach the cutoff.
+    n = len(name)
+    lo = bisect.bisect_left(pool.lengths, (3 * n) // 7)
+    hi = bisect.bisect_right(pool.lengths, -(-7 * n // 3))
+    if lo >= hi or not budget.charge(n + (hi - lo)):
+        return None
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(name)
+    best: tuple[float, str] | None = None
+    for candidate in pool.names[lo:hi]:
+        matcher.set_seq1(candidate)
+        if matcher.real_quick_ratio() < _CUTOFF:
+            continue
+        if not budget.charge(n + len(candidate)):
+            return None
+        if matcher.quick_ratio() < _CUTOFF:
+            continue
+        if not budget.charge(n * len(candidate)):
+            return None
+        score = matcher.ratio()
+        if score >= _CUTOFF and (best is None or (score, candidate) > best):
+            best = (score, candidate)
+    return best[1] if best is not None else None
 
 
 def join_path(parent: str, key: str | int) -> str:
@@ -67,6 +150,10 @@ class Diagnostics:
     """Collects every error of a run; they are reported together, sorted."""
 
     errors: list[SpecError] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A run collects its errors in one Diagnostics: its suggestions get a fresh budget.
+        start_suggestion_budget()
 
     def error(self, location: Location, path: str, message: str) -> None:
         self.errors.append(SpecError(location, path, message))

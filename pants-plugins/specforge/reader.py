@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 
 from specforge.errors import Diagnostics, Location, join_path, suggest
+from specforge.numeric import int64_problem, number_problem
 from specforge.yamlio import Mapping, Node, Scalar, Sequence, kind_of
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -124,6 +125,10 @@ class Reader:
         ):
             self._wrong(key, node, "an integer")
             return None
+        problem = int64_problem(node.value, node.text)
+        if problem is not None:
+            self.diags.error(node.loc, self.sub(key), problem)
+            return None
         if minimum is not None and node.value < minimum:
             self.diags.error(
                 node.loc, self.sub(key), f"expected an integer >= {minimum}, got {node.value}"
@@ -142,8 +147,9 @@ class Reader:
         ):
             self._wrong(key, node, "a number")
             return None
-        if isinstance(node.value, float) and node.value != node.value:
-            self.diags.error(node.loc, self.sub(key), "expected a number, got NaN")
+        problem = number_problem(node.value, node.text)
+        if problem is not None:
+            self.diags.error(node.loc, self.sub(key), problem)
             return None
         return node.value
 

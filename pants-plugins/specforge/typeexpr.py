@@ -6,9 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from specforge.numeric import int64_problem, shown
+
 SCALAR_NAMES = ("int", "float", "bool", "string", "decimal", "date", "datetime", "uuid", "bytes")
 # `str` is another spelling of `string` (specs written for the seed spell params that way).
 SCALAR_ALIASES = {"str": "string"}
+# Bounds on a type expression: the parser, and everything that walks a TypeExpr, recurses once
+# per level of nesting.
+MAX_TYPE_LENGTH = 1000
+MAX_TYPE_DEPTH = 32
 
 
 class TypeSyntaxError(ValueError):
@@ -56,12 +62,17 @@ _TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|(\[)|(\])|(,))")
 
 def parse_type(text: str) -> TypeExpr:
     """Parse a type expression; raise TypeSyntaxError with a message saying what was expected."""
+    if len(text) > MAX_TYPE_LENGTH:
+        raise TypeSyntaxError(
+            f"a type expression has at most {MAX_TYPE_LENGTH} characters, this one has {len(text)}"
+        )
     parser = _Parser(text)
     expr = parser.type()
     parser.skip_space()
     if parser.pos != len(text):
         raise TypeSyntaxError(
-            f"unexpected '{text[parser.pos :]}' after the type '{text[: parser.pos].strip()}'"
+            f"unexpected '{shown(text[parser.pos :])}' after the type "
+            f"'{shown(text[: parser.pos].strip())}'"
         )
     return expr
 
@@ -70,6 +81,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.depth = 0
 
     def skip_space(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():
@@ -78,7 +90,7 @@ class _Parser:
     def expect(self, char: str) -> None:
         self.skip_space()
         if self.pos >= len(self.text) or self.text[self.pos] != char:
-            found = f"'{self.text[self.pos]}'" if self.pos < len(self.text) else "the end"
+            found = f"'{shown(self.text[self.pos])}'" if self.pos < len(self.text) else "the end"
             raise TypeSyntaxError(f"expected '{char}' at position {self.pos + 1}, found {found}")
         self.pos += 1
 
@@ -86,7 +98,7 @@ class _Parser:
         self.skip_space()
         m = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").match(self.text, self.pos)
         if not m:
-            found = f"'{self.text[self.pos]}'" if self.pos < len(self.text) else "nothing"
+            found = f"'{shown(self.text[self.pos])}'" if self.pos < len(self.text) else "nothing"
             raise TypeSyntaxError(f"expected a type name at position {self.pos + 1}, found {found}")
         self.pos = m.end()
         return m.group(0)
@@ -96,6 +108,18 @@ class _Parser:
         return self.pos < len(self.text) and self.text[self.pos] == char
 
     def type(self) -> TypeExpr:
+        self.depth += 1
+        try:
+            return self.nested_type()
+        finally:
+            self.depth -= 1
+
+    def nested_type(self) -> TypeExpr:
+        if self.depth > MAX_TYPE_DEPTH:
+            raise TypeSyntaxError(
+                f"the type is nested more than {MAX_TYPE_DEPTH} levels deep "
+                f"(at position {self.pos + 1})"
+            )
         name = self.name()
         name = SCALAR_ALIASES.get(name, name)
         if name == "literal":
@@ -109,7 +133,7 @@ class _Parser:
             self.expect("[")
             key = self.type()
             if key.name != "string":
-                raise TypeSyntaxError(f"dict keys must be 'string', got '{key}'")
+                raise TypeSyntaxError(f"dict keys must be 'string', got '{shown(str(key))}'")
             self.expect(",")
             value = self.type()
             self.expect("]")
@@ -133,11 +157,15 @@ class _Parser:
         if not raw:
             raise TypeSyntaxError("literal[...] needs a value, e.g. literal[cat]")
         if re.fullmatch(r"[-+]?[0-9]+", raw):
+            problem = int64_problem(int(raw), raw)
+            if problem is not None:
+                raise TypeSyntaxError(f"literal value {problem}")
             return TypeExpr("literal", literal=int(raw))
         if raw in ("true", "false"):
             return TypeExpr("literal", literal=raw == "true")
         if not re.fullmatch(r"[A-Za-z0-9_.\-]+", raw):
             raise TypeSyntaxError(
-                f"literal value '{raw}' must be a plain word or number; quote it otherwise"
+                f"literal value '{shown(raw)}' must be a plain word or number (letters, digits, "
+                "'_', '.' and '-'); quote it otherwise"
             )
         return TypeExpr("literal", literal=raw)

@@ -15,9 +15,9 @@ from specforge import ir, layout, namespace
 from specforge.emit.code import Ident, Python, py, py_join, py_str
 from specforge.render.common import Imports, TypeNamer, header, render
 from specforge.render.domain import ErrorView, ParamView, param_view, signature, text
+from specforge.rest_paths import split_path
 
 IDEMPOTENT_METHODS = ("GET", "PUT", "DELETE")
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -112,19 +112,20 @@ def render_clients(project: ir.Project, manifest: ir.Manifest) -> tuple[str, str
 
 
 def url_expression(op: ir.Operation) -> Python:
-    """The request path as an expression: `"/users/" + _segment(user_id)`."""
+    """The request path as an expression: `"/users/" + _segment(user_id) + "/tags"`."""
     assert op.rest is not None
     py_names = {p.name: p.py_name for p in op.path_params}
     parts: list[Python] = []
-    path = op.rest.full_path
-    position = 0
-    for m in _PLACEHOLDER.finditer(path):
-        if m.start() > position:
-            parts.append(py_str(path[position : m.start()]))
-        parts.append(py("_segment({})", Ident(py_names[m.group(1)])))
-        position = m.end()
-    if position < len(path) or not parts:
-        parts.append(py_str(path[position:]))
+    literal = ""
+    for segment in split_path(op.rest.full_path):
+        literal += "/"
+        if segment.is_param:
+            parts += [py_str(literal), py("_segment({})", Ident(py_names[segment.text]))]
+            literal = ""
+        else:
+            literal += segment.text
+    if literal or not parts:
+        parts.append(py_str(literal))
     return py_join(" + ", parts)
 
 
