@@ -100,8 +100,11 @@ class Ident(str):
 CodePart = Python | Ident | int
 
 
+_PARTS = (Python, Ident, int)
+
+
 def _check(part: object) -> str:
-    if isinstance(part, bool) or not isinstance(part, Python | Ident | int):
+    if isinstance(part, bool) or not isinstance(part, _PARTS):
         raise UnsafeEmission(
             f"{type(part).__name__} {str(part)[:60]!r} cannot become Python code; escape it "
             "(py_str, py_value) or make it an Ident"

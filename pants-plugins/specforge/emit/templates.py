@@ -15,6 +15,7 @@ it for the template's language:
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path, PurePosixPath
 
@@ -46,6 +47,7 @@ LANGUAGES: dict[str, type[Code]] = {
 }
 
 
+@functools.lru_cache(maxsize=256)
 def language_of(template: str) -> str:
     """The target language of a template, from its file name."""
     name = PurePosixPath(template).name
