@@ -623,6 +623,12 @@ def _long_description(path: str, size: str) -> Generated:
     return {path: body}, []
 
 
+def _huge_literal(path: str, size: str) -> Generated:
+    text = ("0123456789\"'\\{}[)" * (int(size) // 17 + 1))[: int(size)]
+    body = "models:\n  Huge:\n    fields:\n      x: {type: " + json.dumps(f"literal['{text}']") + "}\n"
+    return {path: body}, []
+
+
 def _big_file(path: str, size: str) -> Generated:
     """A models file larger than `size` bytes, made of small valid models."""
     lines = ["models:"]
@@ -660,6 +666,7 @@ GENERATORS: dict[str, Callable[..., Generated]] = {
     "model-chain": _model_chain,
     "long-description": _long_description,
     "big-file": _big_file,
+    "huge-literal": _huge_literal,
     "raw": _raw,
     "many-operations": _many_operations,
 }

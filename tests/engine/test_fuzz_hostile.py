@@ -35,7 +35,7 @@ from tests.engine.hostile_harness import (
     reference_scaffold,
 )
 
-EXAMPLES = int(os.environ.get("HOSTILE_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("HOSTILE_FUZZ_EXAMPLES", "10"))
 
 MODELS = "shared/spec/models.yaml"
 EVENTS = "shared/spec/events.yaml"
