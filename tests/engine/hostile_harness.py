@@ -625,7 +625,9 @@ def _long_description(path: str, size: str) -> Generated:
 
 def _huge_literal(path: str, size: str) -> Generated:
     text = ("0123456789\"'\\{}[)" * (int(size) // 17 + 1))[: int(size)]
-    body = "models:\n  Huge:\n    fields:\n      x: {type: " + json.dumps(f"literal['{text}']") + "}\n"
+    body = (
+        "models:\n  Huge:\n    fields:\n      x: {type: " + json.dumps(f"literal['{text}']") + "}\n"
+    )
     return {path: body}, []
 
 
