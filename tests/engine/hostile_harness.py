@@ -692,7 +692,8 @@ class Run:
 
 def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    # Absolute: the children run elsewhere (Pants' sandbox puts relative entries on sys.path).
+    env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in sys.path)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONHASHSEED"] = "0"
     return env
