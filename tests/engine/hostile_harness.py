@@ -1767,6 +1767,8 @@ def check_case(case: Case, workdir: Path) -> list[str]:
     problems += ws.payload_ran("check")
     lines = check.stdout.splitlines()
     rejected = check.code == 1
+    if check.code == 0 and (check.stdout or check.stderr):
+        problems.append(f"check exited 0 but printed: {(check.stdout + check.stderr)[:500]!r}")
     if case.outcome == "reject":
         if check.code != 1:
             problems.append(
