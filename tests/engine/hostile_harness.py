@@ -4,7 +4,7 @@ A case file is the malformed-case format (see `cases.py`) with more headers:
 
     # what the attacker tries
     # outcome: reject | accept | safe
-    # base: spec-language | render       start from an example repo (see BASES)
+    # base: spec-language | render       start from an example repo (see `base_files`)
     # drop: path                          leave a base file out (repeatable)
     # expect: LOC [key.path] words | more words      (reject; LOC is path:line:col, `*` for
     #                                                 any line or column; `[*]` for any path)
@@ -32,7 +32,17 @@ Outcomes:
   strings come back exactly from the OpenAPI documents and the JSON schemas, and field and param
   names keep their wire names; scaffolded BUILD, Dockerfile, package.json, server.js,
   compose.yml and `__init__.py` have the template's structure and carry the description exactly.
+  (`scaffold` runs when the case changes what it is made of: services.yml or a domain spec.)
 - safe: either of the two (a located rejection, or everything `accept` asserts).
+
+The import probe runs in a child forked from a process that has loaded FastAPI, FastStream,
+Pydantic and httpx2 and nothing generated: a fresh process for the generated code, without
+paying two seconds of library imports per case. Node checks (`new vm.Script` of the CommonJS
+wrapper, as `node --check` does, then `require` of each server.js) run in one node process.
+
+Environment: HOSTILE_JOBS (cases run at once, default 2), HOSTILE_HANG_GUARD (seconds before a
+process is killed, default 60; no timing is asserted), HOSTILE_DIAGNOSE (for a reject case
+that `check` wrongly accepts, also report what the generated code then does).
 
 Every case: `check` exits 0 or 1 (never 70), prints no traceback, prints one well-formed line
 per error (no control characters), never echoes a secret, peaks at or below 300 MB, and writes
