@@ -81,7 +81,7 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 IDEMPOTENT_METHODS = ("GET", "PUT", "DELETE")
 COMPOSE_CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 # Infrastructure services that infra/compose.yml defines next to the registry's services.
-INFRA_SERVICES = ("redis", "postgres", "rabbitmq", "nats", "kafka")
+INFRA_SERVICES = namespace.INFRA_SERVICES
 IDENTIFIER = namespace.IDENTIFIER
 
 NUMERIC_KINDS = (ir.ScalarKind.INT, ir.ScalarKind.FLOAT, ir.ScalarKind.DECIMAL)
@@ -272,6 +272,7 @@ class _Builder:
         self.manifests: list[_RawManifest] = []
         self.registry: ir.Registry | None = None
         self.registry_complete = False  # the registry was read without errors
+        self.rejected_names: set[str] = set()  # type names whose definition was rejected
         self.pending_depends: list[tuple[str, Location, str]] = []
         self.event_names: list[str] = []
         # Resolved definitions, by scope ("shared" or a service) and name.
@@ -574,9 +575,10 @@ class _Builder:
         if type_text == "enum":
             enum_name = model + pascal(name)
             values = self.read_enum_values(r)
-            self.enums.append(
-                _RawEnum(enum_name, values, r.text("description"), key.loc, origin, path=path)
-            )
+            # The field carries the description (a JSON schema drops a field's description that
+            # equals its type's), the enum says whose values it holds.
+            doc = f"The values of {model}.{name}."
+            self.enums.append(_RawEnum(enum_name, values, doc, key.loc, origin, path=path))
             return _RawField(name, key.loc, r, TypeExpr(enum_name), r.loc("type"), enum_name)
         if r.has("values"):
             r.error("values", "'values' only applies to fields of type 'enum'", at_key=True)
@@ -617,7 +619,7 @@ class _Builder:
             r = events.child(key, value, "an event")
             if r is None:
                 continue
-            if not (SNAKE.match(name) and is_identifier(name)):
+            if not SNAKE.match(name):
                 self.diags.error(
                     key.loc, r.path, f"event name '{name}' must be snake_case, like user_registered"
                 )
@@ -663,7 +665,7 @@ class _Builder:
         name = top.string("domain", allow_empty=False)
         if name is not None:
             problem = namespace.domain_name_problem(name)
-            if not (SNAKE.match(name) and is_identifier(name)):
+            if not SNAKE.match(name):
                 top.error("domain", f"domain name '{name}' must be snake_case, like users")
                 name = None
             elif problem:
@@ -710,7 +712,7 @@ class _Builder:
         r = parent.child(key, value, "an operation")
         if r is None:
             return None
-        if not (SNAKE.match(name) and is_identifier(name)):
+        if not SNAKE.match(name):
             self.diags.error(
                 key.loc, r.path, f"operation name '{name}' must be snake_case, like get_user"
             )
@@ -987,7 +989,7 @@ class _Builder:
                     )
             if name is not None:
                 problem = namespace.service_name_problem(name)
-                if not PACKAGE_NAME.match(name) or not is_identifier(name):
+                if not PACKAGE_NAME.match(name):
                     s.error(
                         "name",
                         f"service name '{name}' is not a valid package name: use lowercase "
@@ -1084,6 +1086,7 @@ class _Builder:
         def define(scope: str, name: str, loc: Location, path: str, thing: object) -> bool:
             what = {_RawEnum: "enum", _RawVariant: "variant"}.get(type(thing), "model")
             if not self.type_name_reserved(name, loc, path, what):
+                self.rejected_names.add(name)
                 return False
             clash = self.defined_at.get((scope, name))
             if clash is None and scope != ir.SHARED:
@@ -1188,6 +1191,8 @@ class _Builder:
         if expr.name in SCALAR_NAMES:
             return ir.ScalarType(ir.ScalarKind(expr.name))
         found = self.lookup(scope, expr.name)
+        if found is None and expr.name in self.rejected_names:
+            return None  # its definition was rejected; reported there
         if found is None:
             candidates = [*SCALAR_NAMES, *self.visible_names(scope)]
             self.diags.error(
@@ -1391,6 +1396,8 @@ class _Builder:
         disc = m.discriminator
         for ref in m.union:
             found = self.lookup(scope, ref.value)
+            if found is None and ref.value in self.rejected_names:
+                continue  # its definition was rejected; reported there
             if found is None or found not in self.ir_models:
                 if found is None:
                     self.diags.error(
@@ -1517,6 +1524,8 @@ class _Builder:
             if e.message is None:
                 continue
             found = self.lookup(ir.SHARED, e.message.value)
+            if found is None and e.message.value in self.rejected_names:
+                continue  # its definition was rejected; reported there
             if found is None or found not in self.ir_models:
                 if found is not None and found in self.ir_enums:
                     msg = f"message '{e.message.value}' is an enum; an event carries a model"

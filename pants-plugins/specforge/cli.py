@@ -25,6 +25,7 @@ from specforge.errors import Location, SpecError, report, suggest
 from specforge.layout import service_of
 from specforge.sources import (
     MISSING,
+    MISSING_DIRECTORY,
     iter_spec_files,
     read_sources,
     read_spec,
@@ -156,7 +157,7 @@ def cmd_scaffold(args: argparse.Namespace) -> int:
     read = read_spec(root, COMPOSE_PATH)
     if isinstance(read, str):
         compose = read
-    elif read.message != MISSING:
+    elif read.message != MISSING and not read.message.startswith(MISSING_DIRECTORY):
         errors.append(read)
     if errors or project is None:
         return fail(errors)

@@ -166,7 +166,7 @@ class Diagnostics:
 
 
 #: Errors shown per file; a file with more gets one line saying how many more it has.
-MAX_ERRORS_PER_FILE = 200
+MAX_ERRORS_PER_FILE = 5000
 
 
 def _key(e: SpecError) -> tuple[str, int, int, str, str]:

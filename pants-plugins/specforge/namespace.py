@@ -68,7 +68,11 @@ BROKER_IMPORTS = frozenset(
         "StreamSub",
     }
 )
-SCHEMAS_MODULE = ANNOTATION_IMPORTS | {"BaseModel", "ConfigDict", "RootModel", "StrEnum"}
+# Imported by an enum whose description needs its JSON schema hook.
+SCHEMA_HOOK_IMPORTS = frozenset({"CoreSchema", "GetJsonSchemaHandler", "JsonSchemaValue"})
+SCHEMAS_MODULE = (
+    ANNOTATION_IMPORTS | SCHEMA_HOOK_IMPORTS | {"BaseModel", "ConfigDict", "RootModel", "StrEnum"}
+)
 EVENTS_MODULE = (
     ANNOTATION_IMPORTS
     | BROKER_IMPORTS
@@ -139,6 +143,7 @@ APP_MODULE = BROKER_IMPORTS | {
 IMPORTED = (
     ANNOTATION_IMPORTS
     | BROKER_IMPORTS
+    | SCHEMA_HOOK_IMPORTS
     | {
         "APIRouter",
         "BaseModel",
@@ -233,11 +238,24 @@ OPERATION_RESERVED = {
 }
 
 
+# Lowercase names that annotations in the generated controller protocol and client classes
+# read: a method of that name would shadow them in the class body.
+OPERATION_ANNOTATION_NAMES = frozenset(
+    {"bool", "bytes", "dict", "float", "int", "list", "str", "date", "datetime", "timedelta"}
+    | {"timezone"}
+)
+
+
 def operation_name_problem(name: str) -> str | None:
     if name.startswith("_"):
         return f"'{name}' is reserved: names starting with '_' are private in generated code"
     if name in KEYWORDS:
         return f"'{name}' is reserved: it is a Python keyword"
+    if name in OPERATION_ANNOTATION_NAMES:
+        return (
+            f"'{name}' is reserved: the generated controller protocol and client annotate "
+            f"with '{name}', which a method of that name would shadow"
+        )
     if name in OPERATION_RESERVED:
         return f"'{name}' is reserved: it is {OPERATION_RESERVED[name]}"
     return None
@@ -259,6 +277,8 @@ DOMAIN_RESERVED = {
     "os": "an import of the generated app module",
     "create_app": "a function of the generated app module",
     "create_worker": "a function of the generated app module",
+    "dict": "a builtin that the generated create_app() reads in an annotation",
+    "str": "a builtin that the generated create_app() and create_worker() read in annotations",
 }
 
 
@@ -278,6 +298,8 @@ EVENT_CONSTANTS = frozenset(n for n in EVENTS_MODULE if n.isupper())
 def event_name_problem(name: str) -> str | None:
     if name.startswith("_"):
         return f"'{name}' is reserved: names starting with '_' are private in generated code"
+    if name in KEYWORDS:
+        return f"'{name}' is reserved: it is a Python keyword"
     if event_constant(name) in EVENT_CONSTANTS:
         return (
             f"'{name}' is reserved: its constant {event_constant(name)} is already a setting of "
@@ -356,9 +378,15 @@ FIRST_PARTY_MODULES = frozenset(
 )
 
 
+# The infrastructure services of infra/compose.yml, next to the registry's own.
+INFRA_SERVICES = ("redis", "postgres", "rabbitmq", "nats", "kafka")
+
+
 def service_name_problem(name: str) -> str | None:
     if name in KEYWORDS:
         return f"'{name}' is reserved: it is a Python keyword"
+    if name in INFRA_SERVICES:
+        return f"'{name}' is reserved: it is an infrastructure service of infra/compose.yml"
     if name in FIRST_PARTY_MODULES:
         return f"'{name}' is reserved: it is a top-level package of this repo"
     if name in sys.stdlib_module_names:
@@ -416,11 +444,11 @@ PARAM_RESERVED = frozenset(
 )
 # Generated route functions call the event publishers by these names.
 PARAM_RESERVED_PREFIXES = ("publish_", "subscribe_")
-ENUM_MEMBER_RESERVED = frozenset(n for n in dir(enum.StrEnum) if not n.startswith("_")) | {
-    "name",
-    "value",
-    "mro",
-}
+ENUM_MEMBER_RESERVED = (
+    frozenset(n for n in dir(enum.StrEnum) if not n.startswith("_"))
+    | {"name", "value", "mro"}
+    | SCHEMA_HOOK_IMPORTS
+)
 
 
 def _assign(

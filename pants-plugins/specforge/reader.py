@@ -216,7 +216,7 @@ class Reader:
             for key in bad:
                 self.diags.error(
                     key.loc,
-                    self.path,
+                    self.sub(key.text),
                     f"expected a name, got {kind_of(key)}; quote it to use it as a name "
                     f"('{key.text}')",
                 )

@@ -14,11 +14,13 @@ by its path ("/" when both are empty, which FastAPI cannot route: see `full_path
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 
 from specforge.numeric import shown
-from specforge.reader import is_identifier
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 LITERAL_CHARS = frozenset(string.ascii_letters + string.digits + "-._~!$&'()*+,;=:@")
 ALLOWED = "letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @"
@@ -92,7 +94,7 @@ def _segments_problem(text: str, what: str, *, params: bool) -> str | None:
 def _param_problem(seg: str) -> str | None:
     if seg.startswith("{") and seg.endswith("}") and seg.count("{") == seg.count("}") == 1:
         name = seg[1:-1]
-        if is_identifier(name):
+        if IDENTIFIER.fullmatch(name):  # a keyword too: the param gets a Python name of its own
             return None
         return (
             f"'{shown(seg)}' in the path is not a valid parameter name (a path parameter is "

@@ -100,6 +100,7 @@ TOO_LARGE = (
     "file; split it into smaller files"
 )
 MISSING = "no such file"
+MISSING_DIRECTORY = "no such directory"
 
 
 def link_directory(directory: str) -> str:
@@ -263,7 +264,7 @@ def read_spec(root: Path, rel: str) -> str | SpecError:
 
 def _why(e: OSError, rel: str, *, last: bool) -> str:
     if e.errno == errno.ENOENT:
-        return MISSING if last else f"no such directory '{shown(rel)}'"
+        return MISSING if last else f"{MISSING_DIRECTORY} '{shown(rel)}'"
     if e.errno in (errno.ELOOP, errno.EMLINK):  # EMLINK: some BSDs, for O_NOFOLLOW
         return LINK if last else link_directory(rel)
     if e.errno == errno.ENOTDIR:

@@ -781,7 +781,7 @@ def run_problems(run: Run, what: str, secrets: Sequence[str] = ()) -> list[str]:
         problems.append(f"{what}: still running after {HANG_GUARD_S} s (killed)")
     elif run.code not in (0, 1):
         problems.append(f"{what}: exit {run.code} (only 0 or 1 may come from specs)")
-    if "Traceback" in output:
+    if "Traceback (most recent call last)" in output:
         problems.append(f"{what}: printed a traceback:\n{output[-1500:]}")
     if run.peak_rss_mb > PEAK_RSS_MB:
         problems.append(f"{what}: peak RSS {run.peak_rss_mb:.0f} MB > {PEAK_RSS_MB} MB")

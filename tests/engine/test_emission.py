@@ -62,7 +62,44 @@ def test_docstrings_round_trip_and_stay_docstrings(text: str) -> None:
     tree = ast.parse(source)
     fn = tree.body[0]
     assert isinstance(fn, ast.FunctionDef) and len(fn.body) == 2
-    assert ast.get_docstring(fn, clean=False) == text.strip()
+    assert ast.get_docstring(fn, clean=False) == text
+
+
+DOCSTRINGS = [
+    "plain",
+    "  leading and trailing  ",
+    "\nnewline first",
+    "newline last\n",
+    "two\n  indented\nlines \n",
+    'ends with a quote"',
+    "tab\there",
+    "\r\n\x00\u2028",
+    "A sentence.\n\nA paragraph with    inner   spaces.",
+]
+
+
+def test_docstrings_survive_the_formatter(tmp_path: Path) -> None:
+    """ruff format re-indents and trims docstrings: module docstrings still hold the text
+    exactly, class docstrings give it back through `inspect.cleandoc` whenever
+    `docstring_is_exact` says so (otherwise the renderers tell the JSON schema the text)."""
+    import inspect
+    import subprocess
+
+    from specforge.render.common import ruff_binary, ruff_config_args
+
+    for n, text in enumerate(DOCSTRINGS):
+        body = escape.python_docstring(text)
+        (tmp_path / f"m{n}.py").write_text(f'"""{body}"""\n\n\nclass C:\n    """{body}"""\n')
+    subprocess.run([ruff_binary(), "format", *ruff_config_args(), "."], cwd=tmp_path, check=True)
+    for n, text in enumerate(DOCSTRINGS):
+        tree = ast.parse((tmp_path / f"m{n}.py").read_text())
+        assert ast.get_docstring(tree, clean=False) == text, text
+        cls = tree.body[1]
+        assert isinstance(cls, ast.ClassDef)
+        doc = ast.get_docstring(cls, clean=False)
+        assert doc is not None
+        if escape.docstring_is_exact(text):
+            assert inspect.cleandoc(doc) == text
 
 
 @settings(max_examples=400, deadline=None)

@@ -153,7 +153,19 @@ def test_app_factories_read_only_names_domains_cannot_take(modules: dict[str, as
                     if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)
                 }
                 assigned |= {f.name for f in ast.walk(fn) if isinstance(f, ast.AsyncFunctionDef)}
-                for name in (reads | assigned | (params_of(fn) - domains)) - BUILTINS:
+                annotations = set().union(
+                    *(
+                        loads(a.annotation)
+                        for a in ast.walk(fn)
+                        if isinstance(a, ast.arg) and a.annotation
+                    ),
+                    *(
+                        loads(f.returns)
+                        for f in ast.walk(fn)
+                        if isinstance(f, ast.AsyncFunctionDef) and f.returns
+                    ),
+                )
+                for name in reads | annotations | assigned | (params_of(fn) - domains):
                     assert (
                         name.startswith("_")
                         or name[:1].isupper()
@@ -177,3 +189,29 @@ def test_event_functions_do_not_shadow_module_names(modules: dict[str, ast.Modul
                 # The nested handlers are named after the event with a prefix no module name has.
                 assert all(d.startswith("on_") for d in local_defs)
                 assert not any(n.startswith("on_") for n in module_names)
+
+
+def test_method_annotations_read_only_names_operations_cannot_take(
+    modules: dict[str, ast.Module],
+) -> None:
+    """Operations are methods of the controller protocol and of the client classes, and nested
+    functions of create_router: a method named like a name that a later annotation reads would
+    shadow it there (for mypy), so such operation names are reserved."""
+    for rel, tree in modules.items():
+        if Path(rel).name not in ("protocol.py", "clients.py", "router.py"):
+            continue
+        for scope in ast.walk(tree):
+            if not isinstance(scope, ast.ClassDef | ast.FunctionDef) or scope.name == "_Client":
+                continue  # _Client is the transport: operations are methods of its subclasses
+            for fn in scope.body:
+                if not isinstance(fn, ast.AsyncFunctionDef):
+                    continue
+                annotations = [a.annotation for a in ast.walk(fn.args) if isinstance(a, ast.arg)]
+                for node in [*annotations, fn.returns]:
+                    for name in loads(node) if node is not None else ():
+                        assert (
+                            name[:1].isupper()
+                            or name.startswith("_")
+                            or name in namespace.OPERATION_ANNOTATION_NAMES
+                            or namespace.operation_name_problem(name)
+                        ), f"{rel}: {fn.name} reads '{name}', which an operation could be named"

@@ -114,7 +114,6 @@ def test_split_path() -> None:
         ("/{__import__('os').system('x') or {user_id}}", "is not a path parameter"),
         ("/{id}.json", "must be a whole segment"),
         ("/x{id}", "must be a whole segment"),
-        ("/{class}", "not a valid parameter name"),
         ("/{a b}", "not a valid parameter name"),
         ("/{}", "not a valid parameter name"),
         ("/a b", "a space is not allowed"),

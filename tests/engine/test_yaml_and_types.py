@@ -396,11 +396,11 @@ def test_non_string_keys_are_located_errors_where_names_are_expected() -> None:
     _, errors = check_sources(files)
     assert [e.format() for e in errors] == [
         "services/backend/spec/users.yaml:48:3: error: expected a name, got nothing (null); "
-        "quote it to use it as a name ('~') [operations]",
+        "quote it to use it as a name ('~') [operations.~]",
         "shared/spec/models.yaml:6:3: error: expected a name, got an integer (123); quote it "
-        "to use it as a name ('123') [models]",
+        "to use it as a name ('123') [models.123]",
         "shared/spec/models.yaml:7:3: error: expected a name, got a boolean (true); quote it "
-        "to use it as a name ('true') [models]",
+        "to use it as a name ('true') [models.true]",
     ]
 
 
@@ -409,7 +409,7 @@ def test_non_string_keys_of_fixed_key_mappings_are_reported_once() -> None:
     _, errors = check_sources(files)
     assert [e.format() for e in errors] == [
         "shared/spec/models.yaml:4:22: error: expected a name, got an integer (1); quote it to "
-        "use it as a name ('1') [models.M.fields.a]"
+        "use it as a name ('1') [models.M.fields.a.1]"
     ]
 
 

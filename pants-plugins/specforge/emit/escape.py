@@ -59,23 +59,47 @@ def python_bytes(data: bytes) -> str:
 
 
 def python_docstring(text: str) -> str:
-    """The body of a `\"\"\"...\"\"\"` docstring whose value is `text` (stripped): backslashes and
-    the quotes that could close the string early are escaped, and so is every character that is
-    not printable except the newline."""
-    text = text.strip()
+    """The body of a triple-quoted docstring whose value is exactly `text`: backslashes, the
+    quotes that could close the string early and every character that is not printable (but the
+    newline) are escaped, and so is whitespace at the start or end of the text or of a line, which
+    formatters would otherwise trim or re-indent."""
     out: list[str] = []
-    for i, ch in enumerate(text):
-        if ch == '"':
-            # Two unescaped quotes in a row, or one before the closing quotes, could end it.
-            last = i == len(text) - 1
-            out.append('\\"' if last or text[i + 1] == '"' else '"')
-        elif ch == "\n":
-            out.append(ch)
-        elif ch == "\\" or not ch.isprintable():
-            out.append(_py_escape(ch))
-        else:
-            out.append(ch)
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        if n:
+            # A newline right after the opening or before the closing quotes is escaped too.
+            out.append(
+                "\\n"
+                if (n == 1 and lines[0] == "") or (n == len(lines) - 1 and line == "")
+                else "\n"
+            )
+        lead = len(line) - len(line.lstrip(" "))
+        trail = len(line) - len(line.rstrip(" ")) if line.strip(" ") else 0
+        for i, ch in enumerate(line):
+            if ch == '"':
+                # Two unescaped quotes in a row, or one before the closing quotes, could end it.
+                last = n == len(lines) - 1 and i == len(line) - 1
+                out.append('\\"' if last or line[i + 1 : i + 2] == '"' else '"')
+            elif ch == " " and (i < lead or i >= len(line) - trail):
+                out.append("\\x20")
+            elif ch == "\\" or not ch.isprintable():
+                out.append(_py_escape(ch))
+            else:
+                out.append(ch)
     return "".join(out)
+
+
+def docstring_is_exact(text: str) -> bool:
+    """Whether `inspect.cleandoc` of a docstring holding `text` gives `text` back, after a
+    formatter re-indented its lines: what Pydantic and FastAPI read from docstrings."""
+    lines = text.split("\n")
+    return (
+        bool(text)
+        and all(ch == "\n" or ch.isprintable() for ch in text)
+        and all(line == line.strip() for line in lines)
+        and lines[0] != ""
+        and lines[-1] != ""
+    )
 
 
 def _visible(text: str) -> str:

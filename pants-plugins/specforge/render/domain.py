@@ -45,6 +45,13 @@ class RestView:
     summary: str | None
     description: str | None
 
+    @property
+    def description_in_openapi(self) -> bool:
+        """FastAPI strips a route's description and cuts it at a form feed; a description that
+        this would change is written into the OpenAPI operation as it is."""
+        d = self.description
+        return d is not None and d.split("\f")[0].strip() != d
+
 
 def signature(params: tuple[ParamView, ...]) -> Python:
     """The parameters of a controller or client method, after `self`: path params and the body
@@ -213,11 +220,23 @@ def param_view(p: ir.Param, namer: TypeNamer, *, router: bool) -> ParamView:
     )
 
 
+def body_name(op: ir.Operation, *, router: bool) -> Ident:
+    """The request body's parameter: `payload`. FastAPI takes a route function's parameter for
+    a path param when its name is in the path, so in the router it steps aside from the wire
+    names of the path params (and from every param's Python name)."""
+    name = "payload"
+    if router:
+        taken = {p.name for p in op.path_params} | {p.py_name for p in op.params}
+        while name in taken:
+            name += "_"
+    return Ident(name)
+
+
 def operation_view(op: ir.Operation, namer: TypeNamer, *, router: bool = False) -> OperationView:
     params = [param_view(p, namer, router=router) for p in op.path_params]
     if op.input is not None:
         body = namer.annotation(ir.ModelType(op.input))
-        params.append(ParamView(Ident("payload"), body, None, False, body))
+        params.append(ParamView(body_name(op, router=router), body, None, False, body))
     params += [param_view(p, namer, router=router) for p in op.query_params]
     returns = namer.annotation(op.output) if op.output is not None else py("None")
     errors = tuple(
@@ -234,8 +253,8 @@ def operation_view(op: ir.Operation, namer: TypeNamer, *, router: bool = False) 
             path=op.rest.path,
             status=op.rest.status,
             response_model=None if no_content else returns,
-            summary=text(op.summary),
-            description=text(op.description),
+            summary=op.summary or None,
+            description=op.description or None,
         )
     return OperationView(
         name=Ident(op.name),

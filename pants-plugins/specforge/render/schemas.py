@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from specforge import ir, layout, namespace
 from specforge.emit.code import Ident, Python, py, py_join, py_str
+from specforge.emit.escape import docstring_is_exact
 from specforge.render.common import Imports, TypeNamer, header, render
 
 
@@ -38,6 +39,14 @@ class EnumView:
     name: Ident
     description: str | None
     members: tuple[tuple[Ident, str], ...]  # (Python name, wire value)
+    # The JSON schema hook's types, when the docstring cannot carry the description exactly.
+    schema_hook: tuple[Ident, Ident, Ident] | None = None
+
+
+def exact_description(text: str | None) -> str | None:
+    """A description that a docstring would not give back exactly (Pydantic reads docstrings
+    through `inspect.cleandoc`), so that the JSON schema must be told it; else None."""
+    return text if text and not docstring_is_exact(text) else None
 
 
 def render_schemas(project: ir.Project, file: str) -> tuple[str, str]:
@@ -55,6 +64,13 @@ def render_schemas(project: ir.Project, file: str) -> tuple[str, str]:
             Ident(e.name),
             e.description,
             tuple((Ident(e.member(v)), v) for v in e.values),
+            (
+                imports.add("pydantic_core", "CoreSchema"),
+                imports.add("pydantic", "GetJsonSchemaHandler"),
+                imports.add("pydantic.json_schema", "JsonSchemaValue"),
+            )
+            if exact_description(e.description)
+            else None,
         )
         for e in enums
     ]
@@ -82,6 +98,7 @@ def model_view(m: ir.Model, namer: TypeNamer) -> ModelView:
         return ModelView(
             Ident(m.name),
             m.description,
+            config=model_config(m, namer, aliased=False),
             union_base=py("{}[{}]", root, members),
             union_root=py(
                 "{}[{}, {}]",
@@ -90,16 +107,28 @@ def model_view(m: ir.Model, namer: TypeNamer) -> ModelView:
                 namer.field_call([py("discriminator={}", py_str(discriminator))]),
             ),
         )
-    config = None
-    if any(f.py_name != f.name for f in m.fields):
-        # Aliased fields: the wire name everywhere, the Python name also accepted on input.
-        config = py(
-            "{}(validate_by_name=True, serialize_by_alias=True)",
-            imports.add("pydantic", "ConfigDict"),
-        )
+    aliased = any(f.py_name != f.name for f in m.fields)
     return ModelView(
-        Ident(m.name), m.description, tuple(field_view(f, namer) for f in m.fields), config
+        Ident(m.name),
+        m.description,
+        tuple(field_view(f, namer) for f in m.fields),
+        model_config(m, namer, aliased=aliased),
     )
+
+
+def model_config(m: ir.Model, namer: TypeNamer, *, aliased: bool) -> Python | None:
+    """`ConfigDict(...)` for a model that needs one: aliased fields validate by either name and
+    serialize by alias; a description that the docstring cannot carry exactly is given to the
+    JSON schema."""
+    args: list[Python] = []
+    if aliased:
+        args += [py("validate_by_name=True"), py("serialize_by_alias=True")]
+    exact = exact_description(m.description)
+    if exact is not None:
+        args.append(py('json_schema_extra={{"description": {}}}', py_str(exact)))
+    if not args:
+        return None
+    return py("{}({})", namer.imports.add("pydantic", "ConfigDict"), py_join(", ", args))
 
 
 def field_view(f: ir.Field, namer: TypeNamer) -> FieldView:
