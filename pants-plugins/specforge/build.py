@@ -11,8 +11,18 @@ from collections.abc import Iterable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field, replace
 
-from specforge import ir, layout, namespace, patterns, rest_paths, values
+from specforge import (
+    ir,
+    layout,
+    model_graph,
+    namespace,
+    patterns,
+    rest_paths,
+    routes,
+    values,
+)
 from specforge.errors import Diagnostics, Location, SpecError, SpecErrors, join_path, suggest
+from specforge.graph import reaches as graph_reaches
 from specforge.layout import SpecFile, SpecKind, classify, pascal
 from specforge.numeric import decimal_problem, int64_problem, number_problem, shown
 from specforge.reader import Reader, as_reader, is_identifier
@@ -25,8 +35,6 @@ SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
 PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # What Redis streams, NATS subjects, RabbitMQ exchanges and Kafka topics all accept.
 CHANNEL = re.compile(r"(?=.{1,200}$)[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
-# A `{param}` of a path (see rest_paths for the grammar that check enforces).
-PATH_PARAM = re.compile(r"\{([^{}]*)\}")
 
 FIELD_KEYS = (
     "type",
@@ -77,6 +85,8 @@ OPERATION_KEYS = (
     "errors",
     "events",
 )
+# Variants that leave out the fields marked `readonly` (what a client sends, not what it gets).
+READONLY_DROPPING_VARIANTS = ("Create", "Update")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 IDEMPOTENT_METHODS = ("GET", "PUT", "DELETE")
 COMPOSE_CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
@@ -273,7 +283,8 @@ class _Builder:
         self.registry: ir.Registry | None = None
         self.registry_complete = False  # the registry was read without errors
         self.rejected_names: set[str] = set()  # type names whose definition was rejected
-        self.pending_depends: list[tuple[str, Location, str]] = []
+        # (service, the service it depends on, where, key path) of every depends_on entry.
+        self.pending_depends: list[tuple[str, str, Location, str]] = []
         self.event_names: list[str] = []
         # Resolved definitions, by scope ("shared" or a service) and name.
         self.ir_enums: dict[tuple[str, str], ir.Enum] = {}
@@ -1004,7 +1015,7 @@ class _Builder:
                     name = None
                 else:
                     seen[name] = s.loc("name")
-            depends = self.read_depends_on(s)
+            depends = self.read_depends_on(s, name or "")
             profiles = tuple(p for p, _, _ in (s.names("profiles", "a profile name") or []))
             if name is not None and stype is not None and description is not None:
                 entries.append(
@@ -1014,7 +1025,7 @@ class _Builder:
         # An invalid registry is reported in itself; it cannot tell which services exist.
         self.registry_complete = len(self.diags.errors) == before
 
-    def read_depends_on(self, s: Reader) -> tuple[tuple[str, str], ...]:
+    def read_depends_on(self, s: Reader, service: str) -> tuple[tuple[str, str], ...]:
         node = s.get("depends_on")
         if node is None:
             return ()
@@ -1023,7 +1034,7 @@ class _Builder:
         if isinstance(node, Sequence):
             for dep, loc, path in s.names("depends_on", "a service name") or []:
                 out.append((dep, "service_started"))
-                pending.append((dep, loc, path))
+                pending.append((service, dep, loc, path))
         elif isinstance(node, Mapping):
             d = s.mapping("depends_on")
             assert d is not None
@@ -1045,7 +1056,7 @@ class _Builder:
                     )
                     continue
                 out.append((dep, value.value))
-                pending.append((dep, key.loc, path))
+                pending.append((service, dep, key.loc, path))
         else:
             s.error("depends_on", f"expected a mapping or a list of services, got {kind_of(node)}")
         return tuple(out)
@@ -1061,6 +1072,7 @@ class _Builder:
         manifests = self.build_manifests(domains)
         self.check_registry_references()
         self.check_service_directories()
+        self.check_model_depth()
         self.check_generated_names(manifests)
         models = tuple(self.ir_models[k] for k in self.model_order)
         return ir.Project(
@@ -1466,17 +1478,22 @@ class _Builder:
             return f"<{raw.name}>"  # defined in a file only indexed here: checked there
         if key in self.variant_names and self.variant_names[key][0].shallow:
             return f"<{key[1]}>"
+        variant: _RawVariant | None = None
         if isinstance(raw, _RawModel):
             fields = raw.fields
         elif key in self.variant_names:
             base, variant = self.variant_names[key]
-            if disc in {n.value for n in variant.exclude}:
+            # A variant that drops the field, or makes it optional, has no discriminator.
+            if disc in {n.value for n in [*variant.exclude, *variant.optional]}:
                 return None
             fields = base.fields
         for f in fields:
             if f.name == disc and f.type is not None and f.type.is_literal:
                 if f.reader.boolean("optional") or f.reader.boolean("nullable"):
                     return None
+                if variant is not None and variant.name in READONLY_DROPPING_VARIANTS:
+                    if f.reader.boolean("readonly"):
+                        return None
                 return f.type.literal
         return None
 
@@ -1495,7 +1512,7 @@ class _Builder:
                     )
             excluded = {n.value for n in v.exclude}
             optional = {n.value for n in v.optional}
-            drop_readonly = v.name in ("Create", "Update")
+            drop_readonly = v.name in READONLY_DROPPING_VARIANTS
             fields: list[ir.Field] = []
             for f in base.fields:
                 if f.name in excluded or (drop_readonly and f.readonly):
@@ -1563,7 +1580,7 @@ class _Builder:
 
     def build_domains(self, events: dict[str, ir.Event]) -> list[ir.Domain]:
         domains: list[ir.Domain] = []
-        routes: dict[tuple[str, str, str], tuple[str, Location]] = {}
+        tables: dict[str, routes.RouteTable] = {}
         op_names: dict[tuple[str, str], Location] = {}
         for d in self.domains:
             service = d.spec.service
@@ -1574,18 +1591,20 @@ class _Builder:
                 if built is None:
                     continue
                 if built.rest is not None:
-                    key = (service, built.rest.method, PATH_PARAM.sub("{}", built.rest.full_path))
-                    if key in routes:
-                        other, loc = routes[key]
+                    route = routes.Route(
+                        built.rest.method,
+                        built.rest.full_path,
+                        d.name,
+                        op.name,
+                        f"{op.loc.file}:{op.loc.line}",
+                    )
+                    problem = tables.setdefault(service, routes.RouteTable()).add(route)
+                    if problem is not None:
                         assert op.rest_reader is not None
                         op.rest_reader.error(
-                            "path",
-                            f"{built.rest.method} {built.rest.full_path} is already served by "
-                            f"operation '{other}' ({loc.file}:{loc.line})",
-                            at_key=op.rest_reader.has("path") is False,
+                            "path", problem, at_key=op.rest_reader.has("path") is False
                         )
                         continue
-                    routes[key] = (op.name, op.loc)
                 if (service, op.name) in op_names:
                     loc = op_names[(service, op.name)]
                     self.diags.error(
@@ -1939,6 +1958,23 @@ class _Builder:
             manifests.append(ir.Manifest(consumer, m.spec.path, tuple(consumes)))
         return manifests
 
+    def check_model_depth(self) -> None:
+        """Models must not nest so deep (through references, cycles included) that Pydantic
+        cannot build their JSON schema, which the service's OpenAPI document is made of."""
+        models = tuple(self.ir_models[k] for k in self.model_order)
+        too = model_graph.deepest(models)
+        if too is None:
+            return
+        raw = self.raw_by_name.get((too.model.origin.scope, too.model.name))
+        self.diags.error(
+            too.model.loc,
+            raw.path if isinstance(raw, _RawModel) else f"models.{too.model.name}",
+            f"model '{too.model.name}' nests models too deeply through its references "
+            f"({too.describe()}) for Pydantic to build its JSON schema, and so "
+            "the service's OpenAPI document: flatten the structure, or break the chain with "
+            "fewer levels of models (about 20 at most)",
+        )
+
     def check_service_directories(self) -> None:
         """Every `services/<dir>/spec/` belongs to a service of services.yml whose name is a
         usable package name (when services.yml is among the specs)."""
@@ -2084,7 +2120,8 @@ class _Builder:
         if self.registry is None:
             return
         names = [s.name for s in self.registry.services]
-        for dep, loc, path in self.pending_depends:
+        graph: dict[str, set[str]] = {}
+        for service, dep, loc, path in self.pending_depends:
             if dep not in names and dep not in INFRA_SERVICES:
                 self.diags.error(
                     loc,
@@ -2092,6 +2129,19 @@ class _Builder:
                     f"unknown service '{dep}'{suggest(dep, [*names, *INFRA_SERVICES])}; "
                     f"expected a service of services.yml or one of: {', '.join(INFRA_SERVICES)}",
                 )
+            elif dep == service:
+                self.diags.error(loc, path, f"service '{service}' cannot depend on itself")
+            elif service and dep in names:
+                # Compose refuses a cycle of depends_on; report the entry that closes one.
+                if graph_reaches(graph, dep, service):
+                    self.diags.error(
+                        loc,
+                        path,
+                        f"'{service}' depending on '{dep}' closes a cycle ('{dep}' already "
+                        f"depends on '{service}'), which docker compose refuses",
+                    )
+                else:
+                    graph.setdefault(service, set()).add(dep)
 
 
 def _with_py_names(fields: list[ir.Field]) -> tuple[ir.Field, ...]:

@@ -188,7 +188,13 @@ class Enum(_ShortRepr):
 
     def member(self, value: str) -> str:
         """The Python member name of a wire value."""
-        return self.py_names[self.values.index(value)] if self.py_names else value
+        if not self.py_names:
+            return value
+        members = self.__dict__.get("_members")
+        if members is None:  # built once: an enum may have many thousands of values
+            members = dict(zip(self.values, self.py_names, strict=True))
+            object.__setattr__(self, "_members", members)
+        return str(members[value])
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -304,10 +310,12 @@ class Domain(_ShortRepr):
     operations: tuple[Operation, ...] = ()
 
     def operation(self, name: str) -> Operation | None:
-        for op in self.operations:
-            if op.name == name:
-                return op
-        return None
+        index = self.__dict__.get("_by_name")
+        if index is None:  # built once: a domain may have many thousands of operations
+            index = {op.name: op for op in self.operations}
+            object.__setattr__(self, "_by_name", index)
+        op: Operation | None = index.get(name)
+        return op
 
 
 @dataclass(frozen=True, eq=False, repr=False)

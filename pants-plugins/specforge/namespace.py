@@ -419,6 +419,9 @@ BASEMODEL_ATTRIBUTES = frozenset(
         "schema_json",
         "update_forward_refs",
         "validate",
+        # Of its metaclass, so readable on every model class too.
+        "mro",
+        "register",
     }
 )
 # Builtins that annotations of generated models read; a field of that name would shadow them

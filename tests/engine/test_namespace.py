@@ -27,6 +27,9 @@ ODD_WIRE = {
     "list": ["x"],
     "Address": {"city": "Paris", "zip": "75001"},
     "sort": "mro",
+    "mro": 1,
+    "register": 2,
+    "model_dump": 3,
 }
 
 
@@ -56,11 +59,15 @@ def test_renaming_rules() -> None:
     ]
 
 
+@pytest.mark.filterwarnings("error")  # pydantic warns of fields that shadow its attributes
 def test_fields_keep_their_wire_names(generated: Path) -> None:
-    local = load("backend.generated.schemas")
+    import importlib
+
+    local = importlib.reload(load("backend.generated.schemas"))
     odd = local.Odd.model_validate(ODD_WIRE)
     assert odd.class_ == "c" and odd.secret == "s" and odd.int_ == 5 and odd.schema__ == "a"
     assert odd.schema_ == "b" and odd.model_config_ == "m" and odd.list_ == ["x"]
+    assert (odd.mro_, odd.register_, odd.model_dump_) == (1, 2, 3)
     assert odd.Address_.city == "Paris" and odd.sort is local.Sort.mro_
     assert odd.model_dump(mode="json") == ODD_WIRE  # by alias, without asking
     assert local.Odd.model_validate_json(odd.model_dump_json()) == odd

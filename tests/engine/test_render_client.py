@@ -101,6 +101,10 @@ async def test_client_round_trip(served: tuple[str, Any, Any, dict[str, Any]]) -
         assert await backend.count_notes() == 1
         pet = await backend.pet_of("cat x&y?")  # path segments are quoted
         assert isinstance(pet.root, s.Cat) and pet.root.lives == 8
+        # `..` would be resolved away by the URL ("/notes/pets/.." is "/notes/"): encoded.
+        assert isinstance((await backend.pet_of("..")).root, s.Dog)
+        with pytest.raises(ValueError, match="cannot be empty"):
+            await backend.pet_of("")
         replaced = await backend.replace_note(3, local.Note(text="x"))
         assert replaced.text == "3:x"
 

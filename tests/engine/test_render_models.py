@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import AnyUrl, ValidationError
 
 from tests.engine.generated import load
 
@@ -75,6 +75,9 @@ def test_service_local_models_defaults_and_descriptions(generated: Path) -> None
     assert note.ref == uuid.UUID("12345678-1234-5678-1234-567812345678")
     assert note.day == dt.date(2024, 2, 29)
     assert note.status is local.NoteStatus.open and note.scores == {"a": 1.5}
+    assert note.home == AnyUrl("https://example.com/notes")  # an AnyUrl, as validated ones are
+    offset = note.due.utcoffset()
+    assert offset == dt.timedelta(seconds=3630, microseconds=500000)  # to the microsecond
     assert note.json_ is None  # `json` would shadow BaseModel.json: renamed, aliased
     assert local.Note.model_validate({"text": "x", "json": "y"}).json_ == "y"
     assert local.Note(text="x", json="y").model_dump(by_alias=True)["json"] == "y"

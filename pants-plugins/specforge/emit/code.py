@@ -154,4 +154,4 @@ def py_docstring(text: str) -> Python:
 
 def py_comment(text: str) -> Python:
     """Text for the rest of a `#` comment line."""
-    return Python(escape.line_comment(text))
+    return Python(escape.python_comment(text))

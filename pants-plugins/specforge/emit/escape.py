@@ -10,6 +10,7 @@ escaped, so that no output line can be split, hidden or reordered by the text it
 from __future__ import annotations
 
 import math
+import re
 
 _PY_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 _JSON_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", "\b": "\\b", "\f": "\\f"}
@@ -82,6 +83,10 @@ def python_docstring(text: str) -> str:
                 out.append('\\"' if last or line[i + 1 : i + 2] == '"' else '"')
             elif ch == " " and (i < lead or i >= len(line) - trail):
                 out.append("\\x20")
+            elif ch == "#" and i == 0:
+                # A line of the file that starts with `#` could be read as an encoding
+                # declaration (PEP 263) when it is one of the file's first two lines.
+                out.append("\\x23")
             elif ch == "\\" or not ch.isprintable():
                 out.append(_py_escape(ch))
             else:
@@ -110,6 +115,15 @@ def _visible(text: str) -> str:
 def line_comment(text: str) -> str:
     """Text for the rest of a one-line comment (`# ...`, `// ...`): it cannot end the line."""
     return _visible(text)
+
+
+_CODING = re.compile(r"coding([:=])")
+
+
+def python_comment(text: str) -> str:
+    """Text for the rest of a Python `#` comment: one line, and never an encoding declaration
+    (PEP 263 reads `coding:` or `coding=` in a comment on the first two lines of a file)."""
+    return _CODING.sub(lambda m: "coding" + _py_escape(m.group(1)), line_comment(text))
 
 
 def json_string(text: str) -> str:

@@ -37,11 +37,17 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
                 router=router,
                 rest=any(op.rest is not None for op in d.operations),
                 subscribes=any(op.subscribe is not None for op in d.operations),
-                publishes=any(op.publish_on_success is not None for op in d.operations),
+                # create_router() takes the broker when a route publishes.
+                publishes=any(
+                    op.publish_on_success is not None and op.rest is not None for op in d.operations
+                ),
             )
         )
     b = BROKERS[broker]
     files = sorted(d.file for d in domains)
+    # An operation that publishes is a route (create_router takes the broker) or an event
+    # handler (register_subscribers does).
+    uses_broker = any(d.subscribes or d.publishes for d in views)
     source = render(
         "app.py.j2",
         header=header(files or f"services/{service}/spec/"),
@@ -50,7 +56,7 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
         router_imports=router_imports,
         broker_module=dotted(b.module),
         broker_class=Ident(b.class_name),
-        uses_broker=any(d.subscribes or d.publishes for d in views),
+        uses_broker=uses_broker,
         events_module=dotted(layout.events_module()),
         url_env=b.url_env,
         default_url=b.default_url,

@@ -9,7 +9,7 @@ put into an f-string or a format string.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from specforge import ir, layout, namespace
 from specforge.emit.code import Ident, Python, py, py_join, py_str
@@ -67,7 +67,7 @@ def render_clients(project: ir.Project, manifest: ir.Manifest) -> tuple[str, str
         }
     imports = Imports(reserved=frozenset(defined | (namespace.CLIENTS_MODULE - namespace.IMPORTED)))
     namer = TypeNamer(imports)
-    adapters: dict[Python, Ident] = {}
+    adapters = Adapters()
     clients: list[ClientView] = []
     for producer in producers:
         methods: list[MethodView] = []
@@ -95,14 +95,14 @@ def render_clients(project: ir.Project, manifest: ir.Manifest) -> tuple[str, str
                 errors=tuple(errors),
             )
         )
-    type_adapter = imports.add("pydantic", "TypeAdapter") if adapters else None
+    type_adapter = imports.add("pydantic", "TypeAdapter") if adapters.names else None
     date_ = imports.add("datetime", "date")
     source = render(
         "clients.py.j2",
         header=header(manifest.file),
         file=manifest.file,
         clients=clients,
-        adapters=sorted(adapters.items(), key=lambda kv: kv[1]),
+        adapters=sorted(adapters.names.items(), key=lambda kv: kv[1]),
         type_adapter=type_adapter,
         date=date_,
         idempotent=list(IDEMPOTENT_METHODS),
@@ -129,21 +129,28 @@ def url_expression(op: ir.Operation) -> Python:
     return py_join(" + ", parts)
 
 
-def adapter_name(annotation: Python, taken: set[Ident]) -> Ident:
-    """`_list_user_read_adapter` for `list[UserRead]`: a module-level `TypeAdapter`, unique."""
-    words = [w.lower() for w in re.split(r"[^A-Za-z0-9]+", annotation) if w]
-    base = f"_{'_'.join(words)[:60]}_adapter"
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}{n}"
-    return Ident(name)
+@dataclass
+class Adapters:
+    """The module-level `TypeAdapter`s of a clients module, one per result annotation that is
+    not a model: `_list_userread_adapter` for `list[UserRead]` (a number is appended to a name
+    that is taken)."""
+
+    names: dict[Python, Ident] = field(default_factory=dict)
+    bases: dict[str, int] = field(default_factory=dict)
+
+    def name_for(self, annotation: Python) -> Ident:
+        if annotation not in self.names:
+            words = [w.lower() for w in re.split(r"[^A-Za-z0-9]+", annotation) if w]
+            base = f"_{'_'.join(words)[:60]}_adapter"
+            n = self.bases[base] = self.bases.get(base, 0) + 1
+            self.names[annotation] = Ident(base if n == 1 else f"{base}{n}")
+        return self.names[annotation]
 
 
 def method_view(
     op: ir.Operation,
     namer: TypeNamer,
-    adapters: dict[Python, Ident],
+    adapters: Adapters,
     errors: tuple[ErrorView, ...],
 ) -> MethodView:
     assert op.rest is not None
@@ -163,9 +170,7 @@ def method_view(
         if isinstance(op.output, ir.ModelType):
             result = py("{}.model_validate_json(response.content)", returns)
         else:
-            if returns not in adapters:
-                adapters[returns] = adapter_name(returns, set(adapters.values()))
-            result = py("{}.validate_json(response.content)", adapters[returns])
+            result = py("{}.validate_json(response.content)", adapters.name_for(returns))
     return MethodView(
         name=Ident(op.name),
         doc=text(op.summary or op.description),

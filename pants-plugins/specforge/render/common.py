@@ -187,7 +187,14 @@ class TypeNamer:
         else:
             timezone_ = self.imports.add("datetime", "timezone")
             timedelta_ = self.imports.add("datetime", "timedelta")
-            tz = py("{}({}(seconds={}))", timezone_, timedelta_, int(offset.total_seconds()))
+            seconds = offset.days * 86400 + offset.seconds
+            if offset.microseconds:
+                delta = py(
+                    "{}(seconds={}, microseconds={})", timedelta_, seconds, offset.microseconds
+                )
+            else:
+                delta = py("{}(seconds={})", timedelta_, seconds)
+            tz = py("{}({})", timezone_, delta)
         parts = [value.year, value.month, value.day, value.hour, value.minute, value.second]
         if value.microsecond:
             parts.append(value.microsecond)

@@ -168,6 +168,8 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
             else None
         ),
         broker_class=broker_class,
+        # create_router takes the broker only when a route publishes.
+        rest_broker=any(o.publishes for o in rest),
         # Literal paths before parametrized ones: `/users/count` must not reach `/{user_id}`.
         rest=sorted(rest, key=lambda o: o.rest.path.count("{") if o.rest else 0),
         subscribed=[o for o in ops if o.subscribe],

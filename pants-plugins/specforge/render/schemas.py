@@ -123,6 +123,9 @@ def model_config(m: ir.Model, namer: TypeNamer, *, aliased: bool) -> Python | No
     args: list[Python] = []
     if aliased:
         args += [py("validate_by_name=True"), py("serialize_by_alias=True")]
+    if any(f.py_name.startswith("model_") for f in m.fields):
+        # A renamed `model_dump` is `model_dump_`: still in pydantic's protected namespaces.
+        args.append(py("protected_namespaces=()"))
     exact = exact_description(m.description)
     if exact is not None:
         args.append(py('json_schema_extra={{"description": {}}}', py_str(exact)))
@@ -142,7 +145,12 @@ def field_view(f: ir.Field, namer: TypeNamer) -> FieldView:
         kwargs.append(py("description={}", py_str(f.description)))
     if f.deprecated:
         kwargs.append(py("deprecated=True"))
-    default = namer.default(f.default, f.type) if f.has_default else None
+    default = None
+    if f.has_default:
+        default = namer.default(f.default, f.type)
+        if f.constraints.format == "uri" and isinstance(f.default, str):
+            # An AnyUrl is not a str: the default is one, as validation would make it.
+            default = py("{}({})", namer.imports.add("pydantic", "AnyUrl"), default)
     if not kwargs:
         return FieldView(Ident(f.py_name), annotation, default)
     if default is not None:

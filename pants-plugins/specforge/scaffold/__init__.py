@@ -18,6 +18,7 @@ from specforge import ir, layout, namespace
 from specforge.emit.code import Ident
 from specforge.emit.escape import yaml_string
 from specforge.emit.templates import make_environment
+from specforge.graph import reaches
 from specforge.layout import pascal
 from specforge.render.common import HERE as RENDER_TEMPLATES_DIR
 from specforge.render.common import Imports, TypeNamer, dotted, format_files
@@ -166,6 +167,7 @@ def managed_block(project: ir.Project) -> list[str]:
     consumers: dict[str, list[str]] = {}
     for m in project.manifests:
         consumers[m.service] = list(m.producers())
+    started_after = _startup_order(project, consumers)
     for s in project.registry.services:
         lines.append(f"  {_key(s.name)}:")
         if s.type is ir.ServiceType.DEFAULT:
@@ -193,7 +195,7 @@ def managed_block(project: ir.Project) -> list[str]:
         depends = dict(s.depends_on)
         if s.type.is_python:
             depends.setdefault("redis", "service_healthy")
-        for producer in consumers.get(s.name, []):
+        for producer in started_after.get(s.name, []):
             depends.setdefault(producer, "service_started")
         if depends:
             lines.append("    depends_on:")
@@ -202,6 +204,23 @@ def managed_block(project: ir.Project) -> list[str]:
             lines.append(f"    profiles: [{', '.join(_q(p) for p in s.profiles)}]")
     lines.append(END)
     return lines
+
+
+def _startup_order(project: ir.Project, consumers: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The producers each consumer starts after: those of its manifest, except one that would
+    close a cycle of depends_on (two services calling each other), which compose refuses."""
+    assert project.registry is not None
+    graph: dict[str, set[str]] = {
+        s.name: {dep for dep, _ in s.depends_on} for s in project.registry.services
+    }
+
+    out: dict[str, list[str]] = {}
+    for s in project.registry.services:
+        for producer in consumers.get(s.name, []):
+            if producer != s.name and not reaches(graph, producer, s.name):
+                graph[s.name].add(producer)
+                out.setdefault(s.name, []).append(producer)
+    return out
 
 
 DEFAULT_COMPOSE = """\
