@@ -210,6 +210,14 @@ def url_env(service: str) -> str:
 # -- reserved spec names, by what they name -----------------------------------------------------
 
 
+def _private_or_keyword(name: str) -> str | None:
+    if name.startswith("_"):
+        return f"'{name}' is reserved: names starting with '_' are private in generated code"
+    if name in KEYWORDS:
+        return f"'{name}' is reserved: it is a Python keyword"
+    return None
+
+
 def type_name_problem(name: str) -> str | None:
     """Why a model, enum, variant or union name cannot be used, or None."""
     if name in KEYWORDS:
@@ -247,10 +255,8 @@ OPERATION_ANNOTATION_NAMES = frozenset(
 
 
 def operation_name_problem(name: str) -> str | None:
-    if name.startswith("_"):
-        return f"'{name}' is reserved: names starting with '_' are private in generated code"
-    if name in KEYWORDS:
-        return f"'{name}' is reserved: it is a Python keyword"
+    if problem := _private_or_keyword(name):
+        return problem
     if name in OPERATION_ANNOTATION_NAMES:
         return (
             f"'{name}' is reserved: the generated controller protocol and client annotate "
@@ -283,10 +289,8 @@ DOMAIN_RESERVED = {
 
 
 def domain_name_problem(name: str) -> str | None:
-    if name.startswith("_"):
-        return f"'{name}' is reserved: names starting with '_' are private in generated code"
-    if name in KEYWORDS:
-        return f"'{name}' is reserved: it is a Python keyword"
+    if problem := _private_or_keyword(name):
+        return problem
     if name in DOMAIN_RESERVED:
         return f"'{name}' is reserved: it is {DOMAIN_RESERVED[name]}"
     return None
@@ -296,10 +300,8 @@ EVENT_CONSTANTS = frozenset(n for n in EVENTS_MODULE if n.isupper())
 
 
 def event_name_problem(name: str) -> str | None:
-    if name.startswith("_"):
-        return f"'{name}' is reserved: names starting with '_' are private in generated code"
-    if name in KEYWORDS:
-        return f"'{name}' is reserved: it is a Python keyword"
+    if problem := _private_or_keyword(name):
+        return problem
     if event_constant(name) in EVENT_CONSTANTS:
         return (
             f"'{name}' is reserved: its constant {event_constant(name)} is already a setting of "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 _PY_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 _JSON_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", "\b": "\\b", "\f": "\\f"}
@@ -28,18 +29,26 @@ def _py_escape(ch: str) -> str:
     return f"\\U{code:08x}"
 
 
-def python_string(text: str) -> str:
-    """A double-quoted Python string literal whose value is exactly `text`."""
+def _quoted(text: str, named: dict[str, str], escape: Callable[[str], str]) -> str:
+    """`text` in double quotes: `"`, the characters of `named` and every character that is not
+    printable escaped (the latter by `escape`), the rest as it is."""
     out = ['"']
     for ch in text:
         if ch == '"':
             out.append('\\"')
-        elif ch == "\\" or not ch.isprintable():
-            out.append(_py_escape(ch))
+        elif ch in named:
+            out.append(named[ch])
+        elif not ch.isprintable():
+            out.append(escape(ch))
         else:
             out.append(ch)
     out.append('"')
     return "".join(out)
+
+
+def python_string(text: str) -> str:
+    """A double-quoted Python string literal whose value is exactly `text`."""
+    return _quoted(text, _PY_NAMED, _py_escape)
 
 
 def python_bytes(data: bytes) -> str:
@@ -126,50 +135,31 @@ def python_comment(text: str) -> str:
     return _CODING.sub(lambda m: "coding" + _py_escape(m.group(1)), line_comment(text))
 
 
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def json_string(text: str) -> str:
     """A JSON string whose value is `text`; also a valid JavaScript string literal.
     Non-printable characters are `\\u` escapes (as surrogate pairs above the BMP), so the
     output is plain printable text."""
-    out = ['"']
-    for ch in text:
-        if ch == '"':
-            out.append('\\"')
-        elif ch in _JSON_NAMED:
-            out.append(_JSON_NAMED[ch])
-        elif not ch.isprintable():
-            code = ord(ch)
-            if code < 0x10000:
-                out.append(f"\\u{code:04x}")
-            else:
-                code -= 0x10000
-                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    return _quoted(text, _JSON_NAMED, _json_escape)
+
+
+def _yaml_escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def yaml_string(text: str) -> str:
     """A YAML double-quoted scalar whose value is `text`, in printable characters only."""
-    out = ['"']
-    for ch in text:
-        if ch == '"':
-            out.append('\\"')
-        elif ch in _JSON_NAMED:
-            out.append(_JSON_NAMED[ch])
-        elif not ch.isprintable():
-            code = ord(ch)
-            out.append(
-                f"\\x{code:02x}"
-                if code < 0x100
-                else f"\\u{code:04x}"
-                if code < 0x10000
-                else f"\\U{code:08x}"
-            )
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    return _quoted(text, _JSON_NAMED, _yaml_escape)
 
 
 def markdown_text(text: str) -> str:
