@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -57,9 +58,11 @@ class TypeExpr:
         return self.name
 
 
-_TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|(\[)|(\])|(,))")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SPACE = re.compile(r"\s*")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_type(text: str) -> TypeExpr:
     """Parse a type expression; raise TypeSyntaxError with a message saying what was expected."""
     if len(text) > MAX_TYPE_LENGTH:
@@ -84,8 +87,9 @@ class _Parser:
         self.depth = 0
 
     def skip_space(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos].isspace():
-            self.pos += 1
+        match = _SPACE.match(self.text, self.pos)
+        assert match is not None  # `\s*` always matches
+        self.pos = match.end()
 
     def expect(self, char: str) -> None:
         self.skip_space()
@@ -96,7 +100,7 @@ class _Parser:
 
     def name(self) -> str:
         self.skip_space()
-        m = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").match(self.text, self.pos)
+        m = _NAME.match(self.text, self.pos)
         if not m:
             found = f"'{shown(self.text[self.pos])}'" if self.pos < len(self.text) else "nothing"
             raise TypeSyntaxError(f"expected a type name at position {self.pos + 1}, found {found}")

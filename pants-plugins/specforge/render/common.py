@@ -58,15 +58,16 @@ class Imports:
     reserved: frozenset[str] = frozenset()
     names: dict[tuple[str, str], Ident] = field(default_factory=dict)
     modules: set[str] = field(default_factory=set)
+    taken: set[str] = field(default_factory=set)  # the local names given out so far
 
     def add(self, module: str, name: str) -> Ident:
         key = (module, name)
         if key not in self.names:
-            taken = set(self.names.values())
             local = name
-            while local in self.reserved or local in taken or local in self.modules:
+            while local in self.reserved or local in self.taken or local in self.modules:
                 local = f"{local}_"
             self.names[key] = Ident(local)
+            self.taken.add(local)
         return self.names[key]
 
     def module(self, module: str) -> Python:
