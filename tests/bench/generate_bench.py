@@ -130,6 +130,7 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch repos")
     args = parser.parse_args()
+    args.make_workload = args.make_workload.resolve()  # the runs happen in scratch directories
     if not args.make_workload.is_file():
         sys.exit(f"no workload generator at {args.make_workload}; pass --make-workload PATH")
     workdir = Path(tempfile.mkdtemp(prefix="specforge-bench-"))
