@@ -1363,35 +1363,35 @@ def _literal_value(type_text: str) -> object:
 
 def model_problems(project: Project, models: dict[str, Any]) -> list[str]:
     problems = []
+
+    def probed(kind: str, module: str, name: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The JSON schema the probe got for a model or enum (its description checked), or
+        None when there is none."""
+        got = _d(models.get(f"{module}:{name}"))
+        if "error" in got:
+            problems.append(f"{module}.{name}: {got['error']}")
+        if "schema" not in got:
+            return None
+        schema = _d(got.get("schema"))
+        want = _s(body.get("description"))
+        if want is not None and schema.get("description") != want:
+            problems.append(f"{kind} {name}: description {schema.get('description')!r} != {want!r}")
+        return schema
+
     for module, spec in project.models_files():
         for name, body in _d(spec.get("enums")).items():
             body = _d(body)
-            got = _d(models.get(f"{module}:{name}"))
-            if "error" in got:
-                problems.append(f"{module}.{name}: {got['error']}")
-            if "schema" not in got:
+            schema = probed("enum", module, name, body)
+            if schema is None:
                 continue
-            schema = _d(got.get("schema"))
-            want = _s(body.get("description"))
-            if want is not None and schema.get("description") != want:
-                problems.append(
-                    f"enum {name}: description {schema.get('description')!r} != {want!r}"
-                )
             if _l(schema.get("enum")) != _l(body.get("values")):
                 problems.append(f"enum {name}: values {schema.get('enum')} != {body.get('values')}")
         for name, body in _d(spec.get("models")).items():
             body = _d(body)
-            got = _d(models.get(f"{module}:{name}"))
-            if "error" in got:
-                problems.append(f"{module}.{name}: {got['error']}")
-            if "schema" not in got:
+            schema = probed("model", module, name, body)
+            if schema is None:
                 continue
-            schema = _d(got.get("schema"))
-            want = _s(body.get("description"))
-            if want is not None and schema.get("description") != want:
-                problems.append(
-                    f"model {name}: description {schema.get('description')!r} != {want!r}"
-                )
+            got = _d(models.get(f"{module}:{name}"))
             if "union" in body:
                 continue
             fields = _d(body.get("fields"))
