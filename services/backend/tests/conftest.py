@@ -1,4 +1,5 @@
-"""Fixtures for backend's tests: a fresh SQLite database and an isolated Redis database."""
+"""Fixtures for backend's tests: a fresh SQLite database, and an in-memory broker or an
+isolated Redis database (for the tests that need a real one)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 from fastapi import FastAPI
+from faststream.redis import TestRedisBroker
 from httpx2 import ASGITransport, AsyncClient
 
 from backend.main import build_app
@@ -38,9 +40,19 @@ def redis_client() -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-async def app(
+async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
+    """The app on a fresh SQLite database, its broker in memory (FastStream's test broker)."""
+    application = build_app(f"sqlite:///{tmp_path / 'backend.sqlite3'}")
+    async with TestRedisBroker(application.state.broker):
+        async with application.router.lifespan_context(application):
+            yield application
+
+
+@pytest.fixture
+async def redis_app(
     tmp_path: Path, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[FastAPI]:
+    """The app publishing to this suite's real Redis database."""
     monkeypatch.setenv("REDIS_URL", redis_url())
     application = build_app(f"sqlite:///{tmp_path / 'backend.sqlite3'}")
     async with application.router.lifespan_context(application):
@@ -50,4 +62,10 @@ async def app(
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://backend") as c:
+        yield c
+
+
+@pytest.fixture
+async def redis_client_http(redis_app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(transport=ASGITransport(app=redis_app), base_url="http://backend") as c:
         yield c

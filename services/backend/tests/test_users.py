@@ -1,4 +1,5 @@
-"""The users API end to end in-process: real SQLite, real Redis for `user_registered`."""
+"""The users API end to end in-process: real SQLite; an in-memory broker, and real Redis for
+the test of `user_registered`."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ async def test_list_filters_and_paging(client: AsyncClient) -> None:
     assert names(await client.get("/users", params={"limit": 2, "offset": 1})) == ["Alan", "Grace"]
 
 
-async def test_create_publishes_user_registered(client: AsyncClient) -> None:
+async def test_create_publishes_user_registered(redis_client_http: AsyncClient) -> None:
     received: list[UserRead] = []
 
     async def observe(user: UserRead) -> None:
@@ -84,7 +85,7 @@ async def test_create_publishes_user_registered(client: AsyncClient) -> None:
     subscribe_user_registered(observer, observe, group="test-observer")
     await observer.start()
     try:
-        user = await create(client, name="Grace")
+        user = await create(redis_client_http, name="Grace")
         for _ in range(200):
             if received:
                 break
