@@ -43,9 +43,11 @@ def redis_client() -> Iterator[redis.Redis]:
 async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
     """The app on a fresh SQLite database, its broker in memory (FastStream's test broker)."""
     application = build_app(f"sqlite:///{tmp_path / 'backend.sqlite3'}")
-    async with TestRedisBroker(application.state.broker):
-        async with application.router.lifespan_context(application):
-            yield application
+    async with (
+        TestRedisBroker(application.state.broker),
+        application.router.lifespan_context(application),
+    ):
+        yield application
 
 
 @pytest.fixture
