@@ -37,6 +37,7 @@ from specforge_pants.links import linked_spec_errors
 from specforge_pants.module_mapper import AllSpecTargets
 from specforge_pants.subsystem import Specforge
 from specforge_pants.target_types import SpecAppSourcesField, SpecServiceField, SpecSourceField
+from specforge_pants.unowned import UnownedSpecs
 
 OUT = "__specforge_out"
 TEMPLATE_CACHE_PARENT = ".cache"
@@ -100,7 +101,10 @@ async def generate_batch(
     specforge: Specforge,
     engine: SpecforgeEnginePex,
     build_root: BuildRoot,
+    unowned: UnownedSpecs,
 ) -> SpecBatch:
+    if unowned.paths:
+        raise SpecCodegenError(unowned.message())
     members = [t for t in all_specs if batch_of(t) == request.directory]
     transitive = await Get(
         TransitiveTargets, TransitiveTargetsRequest([t.address for t in members])

@@ -22,6 +22,7 @@ from specforge_pants.engine import SpecforgeEnginePex
 from specforge_pants.links import linked_spec_errors
 from specforge_pants.subsystem import Specforge
 from specforge_pants.target_types import SpecSourceField
+from specforge_pants.unowned import UnownedSpecs
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ async def lint_specs(
     request: SpecLintRequest.Batch[SpecLintFieldSet, Any],
     engine: SpecforgeEnginePex,
     build_root: BuildRoot,
+    unowned: UnownedSpecs,
 ) -> LintResult:
     transitive = await Get(
         TransitiveTargets,
@@ -55,11 +57,13 @@ async def lint_specs(
     sources = await Get(SourceFiles, SourceFilesRequest(specs))
     files = sorted(sources.snapshot.files)
     # The sandbox would hold a linked spec's target as a regular file: refuse it here, unread.
-    linked = linked_spec_errors(build_root.path, files)
-    if linked:
+    problems = linked_spec_errors(build_root.path, files)
+    if unowned.paths:
+        problems.append(unowned.message())
+    if problems:
         return LintResult(
             exit_code=1,
-            stdout="".join(f"{line}\n" for line in linked),
+            stdout="".join(f"{line}\n" for line in problems),
             stderr="",
             linter_name=request.tool_name,
             partition_description=request.partition_metadata.description,

@@ -14,6 +14,7 @@ from specforge_pants import (
     ruff,
     sync_services,
     tailor,
+    unowned,
 )
 from specforge_pants import target_types as spec_target_types
 from specforge_pants.target_types import (
@@ -40,4 +41,5 @@ def rules():
         *ruff.rules(),
         *sync_services.rules(),
         *tailor.rules(),
+        *unowned.rules(),
     ]

@@ -1,9 +1,10 @@
 """`pants sync-services`: keep `services/` and `infra/compose.yml` in step with `services.yml`.
 
-For every registered service without a directory, create `services/<name>/` from its type's
-scaffold; for every domain spec of a Python service without a controller, create a stub
-controller; regenerate the managed block of `infra/compose.yml`. Existing files are never
-overwritten. `--check` writes nothing and exits 1 when something is missing or stale.
+For every registered service, create the files of its type's scaffold that are missing (all of
+them for a new service, also when its `spec/` was written first); for every domain spec of a
+Python service without a controller, create a stub controller; regenerate the managed block of
+`infra/compose.yml`. Existing files are never overwritten. `--check` writes nothing and exits 1
+when something is missing or stale.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from specforge_pants.generate import write_atomically
 from specforge_pants.links import LinkedOutputError, LinkedPaths, linked_spec_errors
 from specforge_pants.module_mapper import AllSpecTargets
 from specforge_pants.target_types import SpecSourceField
+from specforge_pants.unowned import UnownedSpecs
 
 COMPOSE = "infra/compose.yml"
 OUT = "__specforge_scaffold"
@@ -43,9 +45,10 @@ OUT = "__specforge_scaffold"
 class SyncServicesSubsystem(GoalSubsystem):
     name = "sync-services"
     help = (
-        "Create the directory of every service in services.yml that has none (from its type's "
-        "scaffold), a stub controller for every domain spec without one, and the managed block "
-        "of infra/compose.yml. Never overwrites a file."
+        "Create the missing scaffold files of every service in services.yml (all of them for a "
+        "new service, also when its spec/ was written first), a stub controller for every "
+        "domain spec without one, and the managed block of infra/compose.yml. Never overwrites "
+        "a file."
     )
 
     check = BoolOption(
@@ -77,14 +80,18 @@ async def sync_services(
     build_root: BuildRoot,
     all_specs: AllSpecTargets,
     engine: SpecforgeEnginePex,
+    unowned: UnownedSpecs,
 ) -> SyncServices:
     specs = [t[SpecSourceField] for t in all_specs if t.has_field(SpecSourceField)]
     sources = await Get(SourceFiles, SourceFilesRequest(specs))
+    # Specs written before their service has BUILD files (spec first) are read too, so that the
+    # scaffold knows the service's domains (controllers, and main.py wired to them).
+    spec_first = await Get(Digest, PathGlobs(unowned.paths))
     compose = await Get(
         Digest, PathGlobs([COMPOSE], glob_match_error_behavior=GlobMatchErrorBehavior.ignore)
     )
-    input_digest = await Get(Digest, MergeDigests([sources.snapshot.digest, compose]))
-    files = sorted(sources.snapshot.files)
+    input_digest = await Get(Digest, MergeDigests([sources.snapshot.digest, spec_first, compose]))
+    files = sorted({*sources.snapshot.files, *unowned.paths})
     root = Path(build_root.path)
     # The sandbox would hold a linked spec's target as a regular file: refuse it here, unread.
     linked = linked_spec_errors(build_root.path, files)
@@ -111,7 +118,6 @@ async def sync_services(
         return SyncServices(exit_code=1)
     proposed = await Get(DigestContents, RemovePrefix(result.output_digest, OUT))
 
-    existing_services = {p.name for p in (root / "services").glob("*") if p.is_dir()}
     create: List[str] = []
     kept = 0
     compose_stale = False
@@ -121,10 +127,9 @@ async def sync_services(
         if rel == COMPOSE:
             compose_stale = not path.is_file() or path.read_bytes() != content
             continue
-        service = Path(rel).parts[1]
         if path.exists():
             kept += 1
-        elif service not in existing_services or is_controller(rel):
+        else:  # every missing file of a registered service, also next to an existing spec/
             create.append(rel)
 
     links = LinkedPaths(build_root.path)
@@ -150,9 +155,9 @@ async def sync_services(
         write_atomically(root, rel, contents[rel])
         console.print_stdout(f"created {rel}")
         service = Path(rel).parts[1]
-        if is_controller(rel) and service in existing_services:
+        main = f"services/{service}/src/{service}/main.py"
+        if is_controller(rel) and main not in create:
             domain = Path(rel).stem
-            main = f"services/{service}/src/{service}/main.py"
             console.print_stdout(
                 f"  wire it: pass {domain}={pascal(domain)}() to create_app/create_worker in {main}"
             )

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 
 from pants.base.build_root import BuildRoot
 from pants.core.goals.tailor import (
-    AllOwnedSources,
     PutativeTarget,
     PutativeTargets,
     PutativeTargetsRequest,
 )
-from pants.engine.fs import PathGlobs, Paths
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import collect_rules, rule
 from pants.engine.unions import UnionRule
 from pants.util.dirutil import group_by_dir
 from pants.util.logging import LogLevel
@@ -22,14 +20,7 @@ from pants.util.logging import LogLevel
 from specforge.layout import SpecKind, classify
 from specforge_pants.links import LinkedSpecsError, linked_spec_errors
 from specforge_pants.target_types import SpecSourcesGeneratorTarget
-
-SPEC_GLOBS = (
-    "shared/spec/*.yaml",
-    "shared/spec/*.yml",
-    "services/*/spec/*.yaml",
-    "services/*/spec/*.yml",
-)
-REGISTRY_FILES = ("services.yml", "services.yaml")
+from specforge_pants.unowned import UnownedSpecs
 
 
 @dataclass(frozen=True)
@@ -39,15 +30,13 @@ class PutativeSpecTargetsRequest(PutativeTargetsRequest):
 
 @rule(level=LogLevel.DEBUG, desc="Determine candidate spec targets to create")
 async def find_putative_spec_targets(
-    request: PutativeSpecTargetsRequest, all_owned_sources: AllOwnedSources, build_root: BuildRoot
+    request: PutativeSpecTargetsRequest, unowned_specs: UnownedSpecs, build_root: BuildRoot
 ) -> PutativeTargets:
-    found = await Get(Paths, PathGlobs([*SPEC_GLOBS, *REGISTRY_FILES]))
+    # Spec files that no *spec* target owns (a `files` target owning them too does not count).
     # Like every tailor, only files directly in the requested directories (`tailor dir` is that
     # directory alone; `tailor dir::` requests each directory below it).
     dirs = set(request.dirs)
-    unowned = sorted(
-        p for p in set(found.files) - set(all_owned_sources) if os.path.dirname(p) in dirs
-    )
+    unowned = [p for p in unowned_specs.paths if os.path.dirname(p) in dirs]
     # Pants globs through links; a target would give the link's target as a spec.
     linked = linked_spec_errors(build_root.path, unowned)
     if linked:

@@ -3,14 +3,22 @@ from __future__ import annotations
 import os
 
 import pytest
-from pants.core.goals.tailor import AllOwnedSources, PutativeTarget, PutativeTargets
+from pants.core.goals.tailor import PutativeTarget, PutativeTargets
+from pants.core.target_types import FilesGeneratorTarget, FileTarget
+from pants.core.target_types import rules as core_target_types_rules
 from pants.engine.internals.scheduler import ExecutionError
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
+from specforge_pants import module_mapper, target_types, unowned
 from specforge_pants.links import LINK, LinkedSpecsError
 from specforge_pants.tailor import PutativeSpecTargetsRequest
 from specforge_pants.tailor import rules as tailor_rules
-from specforge_pants.target_types import SpecSourcesGeneratorTarget
+from specforge_pants.target_types import (
+    SpecAppTarget,
+    SpecforgeEngineTarget,
+    SpecSourcesGeneratorTarget,
+    SpecSourceTarget,
+)
 from specforge_pants.testutil import only_error
 
 FILES = {
@@ -34,27 +42,39 @@ LINKED = "services/linked/spec/a.yaml"
 ALL_DIRS = tuple(sorted({"", *(path.rpartition("/")[0] for path in FILES)}))
 
 
-@pytest.fixture(scope="module")
-def rule_runner() -> RuleRunner:
-    rule_runner = RuleRunner(
+def tailor_rule_runner() -> RuleRunner:
+    return RuleRunner(
         rules=[
             *tailor_rules(),
-            QueryRule(PutativeTargets, [PutativeSpecTargetsRequest, AllOwnedSources]),
+            *unowned.rules(),
+            *module_mapper.rules(),
+            *target_types.rules(),
+            *core_target_types_rules(),
+            QueryRule(PutativeTargets, [PutativeSpecTargetsRequest]),
         ],
-        target_types=[SpecSourcesGeneratorTarget],
+        target_types=[
+            SpecSourcesGeneratorTarget,
+            SpecSourceTarget,
+            SpecAppTarget,
+            SpecforgeEngineTarget,
+            FilesGeneratorTarget,
+            FileTarget,
+        ],
     )
+
+
+@pytest.fixture
+def rule_runner() -> RuleRunner:
+    # One per test: a RuleRunner makes its directory the process' BuildRoot.
+    rule_runner = tailor_rule_runner()
     rule_runner.write_files(FILES)
     os.makedirs(os.path.join(rule_runner.build_root, "services/linked/spec"))
     os.symlink("../../x/spec/a.yaml", os.path.join(rule_runner.build_root, LINKED))
     return rule_runner
 
 
-def putative(
-    rule_runner: RuleRunner, dirs: tuple[str, ...], owned: tuple[str, ...] = ()
-) -> PutativeTargets:
-    return rule_runner.request(
-        PutativeTargets, [PutativeSpecTargetsRequest(dirs), AllOwnedSources(owned)]
-    )
+def putative(rule_runner: RuleRunner, dirs: tuple[str, ...]) -> PutativeTargets:
+    return rule_runner.request(PutativeTargets, [PutativeSpecTargetsRequest(dirs)])
 
 
 def spec_sources(path: str, *files: str) -> PutativeTarget:
@@ -90,9 +110,20 @@ def test_spec_dirs_and_the_registry(rule_runner: RuleRunner) -> None:
     )
 
 
-def test_owned_files_are_not_proposed(rule_runner: RuleRunner) -> None:
-    owned = ("services.yml", "shared/spec/models.yaml", "services/x/spec/a.yaml")
-    assert set(putative(rule_runner, ALL_DIRS, owned)) == {
+def test_files_owned_by_spec_targets_are_not_proposed() -> None:
+    """Only spec targets count as owners: a `files` target over a spec (this repo's root has
+    one over all of `services/`) still leaves it to be proposed, as nothing checks it."""
+    rule_runner = tailor_rule_runner()
+    rule_runner.write_files(
+        {
+            **FILES,
+            "BUILD": 'spec_sources(name="registry", sources=["services.yml"])\n'
+            'files(name="everything", sources=["services/**/*", "shared/**/*"])\n',
+            "shared/spec/BUILD": 'spec_source(name="models", source="models.yaml")\n',
+            "services/x/spec/BUILD": 'spec_source(name="a", source="a.yaml")\n',
+        }
+    )
+    assert set(putative(rule_runner, ALL_DIRS)) == {
         spec_sources("services/x/spec", "b.yml", "manifest.yaml"),
         spec_sources("shared/spec", "events.yaml"),
     }

@@ -34,6 +34,7 @@ from specforge_pants import (
     register,
     tailor,
     target_types,
+    unowned,
 )
 
 
@@ -54,6 +55,7 @@ def plugin_rule_runner(*query_rules: QueryRule) -> RuleRunner:
             *lint.rules(),
             *module_mapper.rules(),
             *tailor.rules(),
+            *unowned.rules(),
             *query_rules,
         ],
         target_types=[
