@@ -1,0 +1,141 @@
+"""The README's "Add a new service, spec first" walkthrough, run on a scratch copy of this repo:
+specs written before the service exists are reported (not skipped) until `sync-services`
+scaffolds the service around them; then lint, check and test pass, and the service's worker
+handles its event with the generated controller wired in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+TRAIL = """\
+domain: trail
+operations:
+  record_user:
+    input: UserRead
+    events: {subscribe: user_registered}
+"""
+MANIFEST = """\
+consumes:
+  - service: backend
+    domain: users
+    operations: [get_user, list_users]
+"""
+REGISTRATION = """\
+  - name: audit
+    type: python-faststream
+    description: Keeps an audit trail of new users.
+"""
+CONTROLLER = '''\
+"""Keeps an audit trail of new users."""
+
+from __future__ import annotations
+
+from audit.generated.trail.protocol import TrailController
+from shared.generated.schemas import UserRead
+
+TRAIL: list[str] = []
+
+
+class Trail(TrailController):
+    async def record_user(self, payload: UserRead) -> None:
+        TRAIL.append(payload.name)
+'''
+TEST = '''\
+"""The audit worker records each registered user."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from faststream.redis import RedisBroker, TestRedisBroker
+
+from audit.controllers.trail import TRAIL
+from audit.main import build_worker
+from shared.generated.events import publish_user_registered
+from shared.generated.schemas import UserRead
+
+
+async def test_records_registered_users() -> None:
+    broker = build_worker().broker
+    assert isinstance(broker, RedisBroker)
+    user = UserRead(id=1, name="Ada", created_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    async with TestRedisBroker(broker) as test_broker:
+        await publish_user_registered(test_broker, user)
+    assert TRAIL == ["Ada"]
+'''
+
+
+def pants(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env["PANTS_DYNAMIC_UI"] = "false"
+    result = subprocess.run(
+        ["./pants", "--no-pantsd", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if ok:
+        assert result.returncode == 0, (
+            f"./pants {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("onboarding")
+    sandbox = Path.cwd()
+    for path in sandbox.rglob("*"):
+        rel = path.relative_to(sandbox)
+        if path.is_file() and rel.parts[:2] != ("tests", "ci") and rel.parts[0] != ".pants.d":
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, root / rel)
+    build = (root / "BUILD").read_text()
+    (root / "BUILD").write_text(build[: build.index("# The repo's own files")])
+    return root
+
+
+def test_spec_first_onboarding(repo: Path) -> None:
+    spec = repo / "services/audit/spec"
+    spec.mkdir(parents=True)
+    (spec / "trail.yaml").write_text(TRAIL)
+    (spec / "manifest.yaml").write_text(MANIFEST)
+
+    # 1. Before the service has targets, its specs are reported, with the fix.
+    for goal in ("lint", "check"):
+        result = pants(repo, goal, "services/backend::", "shared/spec:", ok=False)
+        assert result.returncode != 0
+        output = result.stdout + result.stderr
+        assert (
+            "services/audit/spec/manifest.yaml" in output
+            and "services/audit/spec/trail.yaml" in output
+        )
+        assert "./pants sync-services" in output
+
+    # 2-3. Registered, then scaffolded around its specs.
+    with (repo / "services.yml").open("a") as registry:
+        registry.write(REGISTRATION)
+    assert pants(repo, "sync-services", "--check", ok=False).returncode == 1
+    created = pants(repo, "sync-services").stdout
+    for rel in (
+        "services/audit/spec/BUILD",
+        "services/audit/src/audit/main.py",
+        "services/audit/src/audit/controllers/trail.py",
+        "services/audit/tests/test_smoke.py",
+    ):
+        assert f"created {rel}" in created
+    assert "trail=Trail()" in (repo / "services/audit/src/audit/main.py").read_text()
+    pants(repo, "sync-services", "--check")
+    pants(repo, "lint", "check", "test", "services/audit::")
+
+    # 4. The controller, implemented, handles the event through the generated subscriber.
+    (repo / "services/audit/src/audit/controllers/trail.py").write_text(CONTROLLER)
+    (repo / "services/audit/tests/test_trail.py").write_text(TEST)
+    pants(repo, "check", "test", "services/audit::")
