@@ -14,6 +14,7 @@ from specforge_pants import (
     ruff,
     sync_services,
     tailor,
+    typecheck,
     unowned,
 )
 from specforge_pants import target_types as spec_target_types
@@ -41,5 +42,6 @@ def rules():
         *ruff.rules(),
         *sync_services.rules(),
         *tailor.rules(),
+        *typecheck.rules(),
         *unowned.rules(),
     ]

@@ -1,7 +1,8 @@
-"""The README's "Add a new service, spec first" walkthrough, run on a scratch copy of this repo:
-specs written before the service exists are reported (not skipped) until `sync-services`
+"""On a scratch copy of this repo: the README's "Add a new service, spec first" walkthrough
+(specs written before the service exists are reported, not skipped, until `sync-services`
 scaffolds the service around them; then lint, check and test pass, and the service's worker
-handles its event with the generated controller wired in."""
+handles its event with the generated controller wired in), and `./pants check` reporting an
+error in generated code (a deliberately wrong template), naming the generated file."""
 
 from __future__ import annotations
 
@@ -139,3 +140,21 @@ def test_spec_first_onboarding(repo: Path) -> None:
     (repo / "services/audit/src/audit/controllers/trail.py").write_text(CONTROLLER)
     (repo / "services/audit/tests/test_trail.py").write_text(TEST)
     pants(repo, "check", "test", "services/audit::")
+
+
+def test_check_reports_errors_in_generated_code(repo: Path) -> None:
+    template = repo / "pants-plugins/specforge/render/templates/app.py.j2"
+    original = template.read_text()
+    anchor = "SERVICE = {{ service | literal }}\n"
+    assert anchor in original
+    template.write_text(original.replace(anchor, anchor + 'BROKEN: int = "not an int"\n'))
+    try:
+        result = pants(repo, "check", "services/notifications::", ok=False)
+    finally:
+        template.write_text(original)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert (
+        "services/notifications/src/notifications/generated/app.py:" in output
+        and "Incompatible types in assignment" in output
+    ), output
