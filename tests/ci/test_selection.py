@@ -26,6 +26,8 @@ NOTIFICATIONS = {
 TG_BOT = {"services/tg_bot/tests/test_commands.py", "services/tg_bot/tests/test_smoke.py"}
 # Cross-service tests run every service's code, so any service change selects them.
 SYSTEM = {"tests/integration/test_system.py:tests", "tests/images/test_images.py:tests"}
+# The golden record holds the example system's generated code, so any example spec selects it.
+GOLDEN = {"tests/engine/test_golden.py:tests"}
 
 
 def run(cmd: list[str], cwd: Path) -> str:
@@ -83,13 +85,13 @@ def selected_tests(repo: Path, path: str, edit: str) -> set[str]:
 
 def test_a_producer_spec_selects_the_producer_and_its_consumer(repo: Path) -> None:
     selected = selected_tests(repo, "services/backend/spec/users.yaml", "# a comment\n")
-    assert selected == BACKEND | TG_BOT | SYSTEM
+    assert selected == BACKEND | TG_BOT | SYSTEM | GOLDEN
     assert not selected & NOTIFICATIONS
 
 
 def test_the_events_spec_selects_every_event_user(repo: Path) -> None:
     selected = selected_tests(repo, "shared/spec/events.yaml", "# a comment\n")
-    assert selected == BACKEND | NOTIFICATIONS | TG_BOT | SYSTEM
+    assert selected == BACKEND | NOTIFICATIONS | TG_BOT | SYSTEM | GOLDEN
 
 
 def test_a_backend_controller_selects_only_backend(repo: Path) -> None:
