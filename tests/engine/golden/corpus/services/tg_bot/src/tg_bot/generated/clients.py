@@ -16,14 +16,15 @@ from __future__ import annotations
 import asyncio
 import enum
 import os
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 from uuid import UUID
 
 import httpx2
-from pydantic import TypeAdapter
+from pydantic import AwareDatetime, TypeAdapter
 
 from backend.generated.schemas import Note, NoteStatus, Odd, Shape, Sort
 from shared.generated.schemas import Pet, Role, UserCreate, UserRead
@@ -310,6 +311,10 @@ class BackendClient(_Client):
         publish_user_registered_: str | None = None,
         private: int,
         class_: str | None = None,
+        since: date = date(2024, 1, 2),
+        at: AwareDatetime = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        ref: UUID = UUID("12345678-1234-5678-1234-567812345678"),
+        amount: Decimal = Decimal("1.50"),
     ) -> Odd:
         """Find with "quotes", a \\ backslash and {braces} in the summary."""
         query: dict[str, str | None] = {
@@ -322,6 +327,10 @@ class BackendClient(_Client):
             else _wire(publish_user_registered_),
             "_private": _wire(private),
             "class": None if class_ is None else _wire(class_),
+            "since": _wire(since),
+            "at": _wire(at),
+            "ref": _wire(ref),
+            "amount": _wire(amount),
         }
         response = await self._request(
             "GET",

@@ -9,9 +9,12 @@ raises the exceptions below to answer with a declared error.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import ClassVar, Protocol
+from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from backend.generated.schemas import Odd, Shape, Sort
 
@@ -54,6 +57,10 @@ class OdditiesController(Protocol):
         publish_user_registered_: str | None = None,
         private: int,
         class_: str | None = None,
+        since: date = date(2024, 1, 2),
+        at: AwareDatetime = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        ref: UUID = UUID("12345678-1234-5678-1234-567812345678"),
+        amount: Decimal = Decimal("1.50"),
     ) -> Odd:
         """Find with "quotes", a \\ backslash and {braces} in the summary."""
         ...

@@ -5,9 +5,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import AwareDatetime
 
 from backend.generated.oddities.protocol import ErrorBody, OdditiesController, OdditiesError
 from backend.generated.schemas import Odd, Shape, Sort
@@ -53,6 +57,10 @@ def create_router(controller: OdditiesController) -> APIRouter:
         ] = None,
         private: Annotated[int, Query(alias="_private", description="x = y")],
         class_: Annotated[str | None, Query(alias="class", description=" = trouble")] = None,
+        since: Annotated[date, Query()] = date(2024, 1, 2),
+        at: Annotated[AwareDatetime, Query()] = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        ref: Annotated[UUID, Query()] = UUID("12345678-1234-5678-1234-567812345678"),
+        amount: Annotated[Decimal, Query()] = Decimal("1.50"),
     ) -> Odd:
         try:
             result = await controller.find_odd(
@@ -64,6 +72,10 @@ def create_router(controller: OdditiesController) -> APIRouter:
                 publish_user_registered_=publish_user_registered_,
                 private=private,
                 class_=class_,
+                since=since,
+                at=at,
+                ref=ref,
+                amount=amount,
             )
         except OdditiesError as exc:
             raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
