@@ -7,8 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.engine.generated import generate, importable
+
+# Property-based tests draw the same examples on every CI run (a fixed seed), and keep no example
+# database there; locally they explore, and replay what failed before.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
