@@ -79,20 +79,28 @@ def field_spec(
         spec = {"type": f"list[{item}]" if kind == "list" else f"dict[string, {item}]"}
         if kind == "list" and draw(st.booleans()):
             spec.update(min_items=0, max_items=draw(st.integers(1, 5)))
-    if draw(st.integers(0, 3)) == 0:
-        spec["optional"] = True
-    elif draw(st.integers(0, 5)) == 0:
-        spec["nullable"] = True
+    presence = draw(st.sampled_from(["required"] * 4 + ["optional"] * 2 + ["nullable", "default"]))
+    if presence == "default" and kind in ("scalar", "enum", "inline", "list"):
+        spec["default"] = [] if kind == "list" else valid_value(spec, scope)
+    elif presence in ("optional", "nullable"):
+        spec[presence] = True
     if draw(st.booleans()):
         spec["description"] = draw(st.sampled_from(["A value.", 'Said "twice".', "x = y"]))
+    if draw(st.integers(0, 9)) == 0:
+        spec["deprecated"] = True
     return spec
 
 
 def scalar_spec(draw: st.DrawFn, scalar: str) -> dict[str, Any]:
     spec: dict[str, Any] = {"type": scalar}
-    if scalar in ("int", "float", "decimal") and draw(st.booleans()):
-        low = draw(st.integers(-5, 5))
+    bounds = draw(st.integers(0, 3)) if scalar in ("int", "float", "decimal") else 0
+    low = draw(st.integers(-5, 5))
+    if bounds == 1:
         spec.update(ge=low, le=low + draw(st.integers(0, 50)))
+    elif bounds == 2:
+        spec.update(gt=low, lt=low + draw(st.integers(2, 50)))
+    elif bounds == 3:
+        spec.update(gt=low)
     elif scalar == "string":
         choice = draw(st.integers(0, 4))
         if choice == 1:
@@ -136,11 +144,11 @@ def valid_value(spec: dict[str, Any], scope: Scope, depth: int = 0) -> Any:
 def scalar_value(spec: dict[str, Any]) -> Any:
     t = spec["type"]
     if t in ("int", "float", "decimal"):
-        value = spec.get("ge", 1)
+        value = spec["ge"] if "ge" in spec else spec["gt"] + 1 if "gt" in spec else 1
         return value if t == "int" else (float(value) if t == "float" else str(value))
     if t == "bool":
         return True
-    if t == "string":
+    if t in ("string", "str"):
         if spec.get("format") == "email":
             return "ada@example.com"
         if spec.get("format") == "uri":
@@ -199,6 +207,8 @@ def shared_models(draw: st.DrawFn) -> tuple[dict[str, Any], Scope]:
         fields = {n: field_spec(draw, scope, allow_models=True) for n in names}
         if draw(st.booleans()):
             fields["key"] = {"type": "int", "readonly": True}
+        if draw(st.integers(0, 3)) == 0:
+            fields["created"] = {"type": "datetime", "readonly": True, "optional": True}
         model: dict[str, Any] = {"fields": fields}
         if draw(st.booleans()):
             model["description"] = "A thing."
@@ -209,6 +219,8 @@ def shared_models(draw: st.DrawFn) -> tuple[dict[str, Any], Scope]:
             variants["Update"] = {"optional": names[:1]}
         if draw(st.booleans()):
             variants["Summary"] = {"exclude": names[1:2]}
+        if draw(st.integers(0, 3)) == 0:
+            variants["Read"] = {}
         if variants:
             model["variants"] = variants
         models[name] = model
@@ -241,6 +253,10 @@ def params(draw: st.DrawFn, scope: Scope, path_names: list[str]) -> list[dict[st
     )
     for name in query_names:
         p: dict[str, Any] = {"name": name, "type": draw(param_type(scope)), "source": "query"}
+        if p["type"] in ("int", "float", "decimal") and draw(st.booleans()):
+            p.update(ge=0, le=100)
+        elif p["type"] in ("string", "str") and draw(st.booleans()):
+            p.update(min_length=1, max_length=10)
         mode = draw(st.sampled_from(["required", "optional", "default"]))
         if mode == "optional":
             p["required"] = False
@@ -251,7 +267,8 @@ def params(draw: st.DrawFn, scope: Scope, path_names: list[str]) -> list[dict[st
 
 
 def param_type(scope: Scope) -> st.SearchStrategy[str]:
-    return st.sampled_from([*PARAM_SCALARS, *sorted(scope.enums)])
+    # `str` is the seed's spelling of `string`.
+    return st.sampled_from([*PARAM_SCALARS, "str", *sorted(scope.enums)])
 
 
 @st.composite
@@ -353,15 +370,26 @@ def spec_projects(draw: st.DrawFn) -> SpecProject:
     registry = []
     consumes = []
     taken_ops: dict[str, set[str]] = {}
+    shared = dict(scope.models)  # what every service sees; `scope` gains the local models too
     for service in services:
         kind = draw(st.sampled_from(["python-fastapi", "python-faststream"]))
         registry.append({"name": service, "type": kind, "description": f"{service}, drawn."})
         routes: set[tuple[str, str]] = set()
         ops = taken_ops.setdefault(service, set())
         handled: set[str] = set()
+        # Now and then models of the service's own, built on the shared ones.
+        local = Scope(scope.enums, dict(shared))
+        if draw(st.integers(0, 2)) == 0:
+            name = f"{service.title()}Local"
+            fields = {n: field_spec(draw, local, allow_models=True) for n in NAMES[:3]}
+            local.models[name] = {"fields": fields}
+            files[f"services/{service}/spec/models.yaml"] = json.dumps(
+                {"models": {name: {"fields": fields}}}, indent=1
+            )
+            scope.models[name] = local.models[name]  # for values; no other service names it
         for d in range(draw(st.integers(1, 2))):
             name = f"{service}_d{d}"
-            doc = draw(domain(name, scope, events, routes, ops, handled))
+            doc = draw(domain(name, local, events, routes, ops, handled))
             files[f"services/{service}/spec/{name}.yaml"] = json.dumps(doc, indent=1)
             rest = [o for o, spec in doc["operations"].items() if "rest" in spec]
             if rest:

@@ -177,7 +177,6 @@ def load(module: str) -> ModuleType:
 
 
 async def exercise(project: SpecProject, p: ir.Project) -> None:
-    schemas = load("shared.generated.schemas")
     events = load("shared.generated.events") if p.events else None
     broker = events.make_broker("redis://127.0.0.1:1") if events else RedisBroker()
     controllers: dict[str, dict[str, Controller]] = {}
@@ -208,7 +207,7 @@ async def exercise(project: SpecProject, p: ir.Project) -> None:
 
             getattr(events, namespace.subscriber(e.name))(broker, handler, group="probe")
     async with TestRedisBroker(broker):
-        await call_every_route(project, p, apps, controllers, schemas)
+        await call_every_route(project, p, apps, controllers)
         await publish_every_event(project, p, events, broker, controllers, received)
     await run_workers(project, p, events)
 
@@ -218,7 +217,6 @@ async def call_every_route(
     p: ir.Project,
     apps: dict[str, Any],
     controllers: dict[str, dict[str, Controller]],
-    schemas: ModuleType,
 ) -> None:
     manifest = p.manifest_in(f"services/{project.consumer}/spec/manifest.yaml")
     if manifest is None:
@@ -233,7 +231,7 @@ async def call_every_route(
             )
             for op in consumption.operations:
                 controller = controllers[consumption.service][op.domain]
-                args, kwargs = arguments(op, project, schemas)
+                args, kwargs = arguments(op, project)
                 method = getattr(client, op.name)
                 before = len(controller.calls)
                 result = await method(*args, **kwargs)
@@ -252,15 +250,19 @@ async def call_every_route(
                     controller.failing = False
 
 
-def arguments(
-    op: ir.Operation, project: SpecProject, schemas: ModuleType
-) -> tuple[list[Any], dict[str, Any]]:
+def arguments(op: ir.Operation, project: SpecProject) -> tuple[list[Any], dict[str, Any]]:
     args: list[Any] = [param_value(p, project) for p in op.path_params]
     if op.input is not None:
-        model = getattr(schemas, op.input.name)
+        model = schema(op.input)
         args.append(model.model_validate(model_value(op.input.name, project.scope)))
     kwargs = {p.py_name: param_value(p, project) for p in op.query_params if p.required}
     return args, kwargs
+
+
+def schema(model: ir.Model) -> Any:
+    """The generated class of a model (shared, or of the service that owns it)."""
+    scope = None if model.origin.shared else model.origin.scope
+    return getattr(load(layout.schemas_module(scope)), model.name)
 
 
 def param_value(p: ir.Param, project: SpecProject) -> Any:
@@ -281,7 +283,7 @@ async def publish_every_event(
         assert events is not None
         message = model_value(e.message.name, project.scope)
         if e.publish:
-            model = getattr(load("shared.generated.schemas"), e.message.name)
+            model = schema(e.message)
             await getattr(events, namespace.publisher(e.name))(
                 broker, model.model_validate(message)
             )
