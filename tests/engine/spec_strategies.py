@@ -11,8 +11,9 @@ A drawn `SpecProject` holds the spec files (JSON, which is YAML) of a whole syst
   operations cover every HTTP method, path and query params (required, optional, defaulted),
   explicit and default statuses, declared errors, and event transports: subscribe-only,
   publish_on_success, REST-only and mixed domains;
-- a consumer service whose manifest consumes every REST operation of every producer, so that a
-  test can call each route through the generated client.
+- manifests: producers that consume some operations of the ones before them, and a consumer
+  service whose manifest consumes every REST operation of every producer, so that a test can
+  call each route through the generated client.
 
 Names come from a plain vocabulary, with now and then one that Python reserves (`class`,
 `type`, `json`, `from`), which the engine renames and keeps on the wire.
@@ -394,6 +395,15 @@ def spec_projects(draw: st.DrawFn) -> SpecProject:
             rest = [o for o, spec in doc["operations"].items() if "rest" in spec]
             if rest:
                 consumes.append({"service": service, "domain": name, "operations": rest})
+    # Producers call each other too: a later one consumes some operations of earlier ones.
+    for i, service in enumerate(services[1:], 1):
+        earlier = [c for c in consumes if c["service"] in services[:i]]
+        if earlier and draw(st.booleans()):
+            chosen = draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=2, unique_by=id))
+            part = [{**c, "operations": c["operations"][: draw(st.integers(1, 3))]} for c in chosen]
+            files[f"services/{service}/spec/manifest.yaml"] = json.dumps(
+                {"consumes": part}, indent=1
+            )
     consumer = "probe"
     registry.append({"name": consumer, "type": "python-faststream", "description": "Calls all."})
     if consumes:

@@ -70,7 +70,24 @@ def test_every_valid_spec_works_end_to_end(project: SpecProject, workdir: Path) 
     lint(out, services)
     typecheck(out, workdir, services)
     with importable(out, services):
+        for module in modules(generated):
+            importlib.import_module(module)
         asyncio.run(exercise(project, ir_project))
+
+
+def modules(generated: dict[str, str]) -> list[str]:
+    """The module name of every generated Python file (under its source root)."""
+    names = []
+    for rel in sorted(generated):
+        if not rel.endswith(".py"):
+            continue
+        parts = rel[: -len(".py")].split("/")
+        if parts[0] == "services":  # services/<svc>/src/<package>/...
+            parts = parts[3:]
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names.append(".".join(parts))
+    return names
 
 
 def lint(out: Path, services: list[str]) -> None:
@@ -218,10 +235,21 @@ async def call_every_route(
     apps: dict[str, Any],
     controllers: dict[str, dict[str, Controller]],
 ) -> None:
-    manifest = p.manifest_in(f"services/{project.consumer}/spec/manifest.yaml")
-    if manifest is None:
-        return
-    clients = load(layout.clients_module(project.consumer))
+    for consumer in [*project.services, project.consumer]:
+        manifest = p.manifest_in(f"services/{consumer}/spec/manifest.yaml")
+        if manifest is not None:
+            await call_consumed_routes(project, manifest, apps, controllers)
+
+
+async def call_consumed_routes(
+    project: SpecProject,
+    manifest: ir.Manifest,
+    apps: dict[str, Any],
+    controllers: dict[str, dict[str, Controller]],
+) -> None:
+    """Each route the manifest consumes, through the consumer's generated client, once with a
+    valid answer and once with the operation's first declared error."""
+    clients = load(layout.clients_module(manifest.service))
     for consumption in manifest.consumes:
         app = apps[consumption.service]
         transport = httpx2.ASGITransport(app=app)
