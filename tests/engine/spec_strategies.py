@@ -369,7 +369,7 @@ def spec_projects(draw: st.DrawFn) -> SpecProject:
         files["shared/spec/events.yaml"] = json.dumps({"events": events}, indent=1)
     services = [f"svc{i}" for i in range(draw(st.integers(1, 3)))]
     registry = []
-    consumes = []
+    consumes: list[dict[str, Any]] = []
     taken_ops: dict[str, set[str]] = {}
     shared = dict(scope.models)  # what every service sees; `scope` gains the local models too
     for service in services:
@@ -398,12 +398,11 @@ def spec_projects(draw: st.DrawFn) -> SpecProject:
     # Producers call each other too: a later one consumes some operations of earlier ones.
     for i, service in enumerate(services[1:], 1):
         earlier = [c for c in consumes if c["service"] in services[:i]]
-        if earlier and draw(st.booleans()):
-            chosen = draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=2, unique_by=id))
-            part = [{**c, "operations": c["operations"][: draw(st.integers(1, 3))]} for c in chosen]
-            files[f"services/{service}/spec/manifest.yaml"] = json.dumps(
-                {"consumes": part}, indent=1
-            )
+        if not earlier or not draw(st.booleans()):
+            continue
+        chosen = draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=2, unique_by=id))
+        part = [{**c, "operations": c["operations"][: draw(st.integers(1, 3))]} for c in chosen]
+        files[f"services/{service}/spec/manifest.yaml"] = json.dumps({"consumes": part}, indent=1)
     consumer = "probe"
     registry.append({"name": consumer, "type": "python-faststream", "description": "Calls all."})
     if consumes:
