@@ -1582,7 +1582,6 @@ class _Builder:
         domains: list[ir.Domain] = []
         tables: dict[str, routes.RouteTable] = {}
         op_names: dict[tuple[str, str], Location] = {}
-        handlers: dict[tuple[str, str], tuple[str, Location]] = {}
         for d in self.domains:
             service = d.spec.service
             assert service is not None
@@ -1616,21 +1615,6 @@ class _Builder:
                     )
                     continue
                 op_names[(service, op.name)] = op.loc
-                if built.subscribe is not None and op.subscribe is not None:
-                    # The service is one consumer group: two handlers of one event in it would
-                    # each get part of the events.
-                    first = handlers.setdefault((service, built.subscribe.name), (op.name, op.loc))
-                    if first[0] != op.name:
-                        self.diags.error(
-                            op.subscribe.loc,
-                            op.subscribe.path,
-                            f"service '{service}' already handles event "
-                            f"'{built.subscribe.name}' in operation '{first[0]}' "
-                            f"({first[1].file}:{first[1].line}); a service is one consumer "
-                            "group, which gets each event once, so an event has one handler "
-                            "per service (call both from that handler)",
-                        )
-                        continue
                 ops.append(built)
             domains.append(
                 ir.Domain(d.name, service, d.spec.path, d.loc, d.prefix, d.tags, tuple(ops))

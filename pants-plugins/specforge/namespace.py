@@ -85,12 +85,18 @@ EVENTS_MODULE = (
         "DEFAULT_RECLAIM_AFTER_MS",
         "RECLAIM_AFTER_MS_ENV",
         "STREAM",
+        "Any",
+        "_HANDLERS",
+        "_Handler",
+        "_dispatch",
         "_exchange",
+        "_join",
         "consumer_name",
         "make_broker",
         "os",
         "reclaim_after_ms",
         "socket",
+        "weakref",
     }
 )
 PROTOCOL_MODULE = ANNOTATION_IMPORTS | {"BaseModel", "ClassVar", "ErrorBody", "Protocol"}

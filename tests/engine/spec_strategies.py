@@ -280,7 +280,6 @@ def domain(
     events: dict[str, Any],
     taken_routes: set[tuple[str, str]],
     taken_ops: set[str],
-    handled: set[str],
 ) -> dict[str, Any]:
     operations: dict[str, Any] = {}
     style = draw(st.sampled_from(["rest", "events", "subscribe", "publish", "mixed"]))
@@ -291,12 +290,10 @@ def domain(
         if op_name in taken_ops:
             continue
         taken_ops.add(op_name)
-        # One handler per event per service (the service is one consumer group).
-        subscribable = [e for e, s in events.items() if s.get("subscribe") and e not in handled]
+        subscribable = [e for e, spec in events.items() if spec.get("subscribe")]
         if style in ("events", "subscribe") or (style == "mixed" and i == 0):
             if subscribable:
                 event = draw(st.sampled_from(subscribable))
-                handled.add(event)
                 operations[op_name] = {
                     "input": events[event]["message"],
                     "events": {"subscribe": event},
@@ -377,7 +374,6 @@ def spec_projects(draw: st.DrawFn) -> SpecProject:
         registry.append({"name": service, "type": kind, "description": f"{service}, drawn."})
         routes: set[tuple[str, str]] = set()
         ops = taken_ops.setdefault(service, set())
-        handled: set[str] = set()
         # Now and then models of the service's own, built on the shared ones.
         local = Scope(scope.enums, dict(shared))
         if draw(st.integers(0, 2)) == 0:
@@ -390,7 +386,7 @@ def spec_projects(draw: st.DrawFn) -> SpecProject:
             scope.models[name] = local.models[name]  # for values; no other service names it
         for d in range(draw(st.integers(1, 2))):
             name = f"{service}_d{d}"
-            doc = draw(domain(name, local, events, routes, ops, handled))
+            doc = draw(domain(name, local, events, routes, ops))
             files[f"services/{service}/spec/{name}.yaml"] = json.dumps(doc, indent=1)
             rest = [o for o, spec in doc["operations"].items() if "rest" in spec]
             if rest:

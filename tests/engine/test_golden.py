@@ -1,4 +1,4 @@
-"""The committed golden record is exactly what the engine generates today (see golden.py)."""
+"""The committed golden record is exactly what the engine generates today (see refresh_golden.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import difflib
 
 import pytest
 
-from tests.engine.golden import committed, records
+from tests.engine.refresh_golden import committed, records
 
-REFRESH = "./pants run tests/engine/golden.py"
+REFRESH = "./pants run tests/engine/refresh_golden.py"
 
 
 @pytest.mark.parametrize("name", ["example", "corpus"])

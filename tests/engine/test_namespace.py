@@ -4,6 +4,9 @@ query strings); strings with quotes, backslashes and braces round-trip exactly."
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -139,6 +142,11 @@ def test_params_keep_their_wire_names(odd_app: tuple[Any, Any]) -> None:
             "publish_user_registered_": "p",
             "private": 7,
             "class_": "k",
+            # Defaults the server fills in, typed.
+            "since": dt.date(2024, 1, 2),
+            "at": dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+            "ref": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+            "amount": decimal.Decimal("1.50"),
         }
     ]
     missing = client.get("/oddities/none", params={"_private": "1"})
@@ -163,6 +171,10 @@ def test_openapi_carries_the_spec_strings_exactly(odd_app: tuple[Any, Any]) -> N
         ("publish_user_registered", "query"),
         ("_private", "query"),
         ("class", "query"),
+        ("since", "query"),
+        ("at", "query"),
+        ("ref", "query"),
+        ("amount", "query"),
     ]
     described = {p["name"]: p.get("description") for p in operation["parameters"]}
     assert described["_private"] == "x = y" and described["class"] == " = trouble"

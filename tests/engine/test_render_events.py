@@ -72,6 +72,34 @@ async def test_publish_reaches_every_group_once(generated: Path, flushed_redis: 
             await b.stop()
 
 
+async def test_handlers_of_one_event_in_one_group_each_get_every_event(
+    generated: Path, flushed_redis: None
+) -> None:
+    """Two domains of one service handling one event: one consumer group, one subscriber that
+    calls both (two subscribers in the group would split the events between them)."""
+    ev, s = load("shared.generated.events"), load("shared.generated.schemas")
+    calls: list[tuple[str, int]] = []
+
+    def recorder(name: str) -> Any:
+        async def handler(message: Any) -> None:
+            calls.append((name, message.id))
+
+        return handler
+
+    broker = ev.make_broker(REDIS_URL)
+    ev.subscribe_user_registered(broker, recorder("first"), group="svc")
+    ev.subscribe_user_registered(broker, recorder("second"), group="svc")
+    assert len(broker.subscribers) == 2  # the group's subscriber and its reclaimer, not four
+    await broker.start()
+    try:
+        for n in (1, 2, 3):
+            await ev.publish_user_registered(broker, a_user(s, n))
+        await wait_for(lambda: len(calls) == 6)
+        assert calls == [(h, n) for n in (1, 2, 3) for h in ("first", "second")]
+    finally:
+        await broker.stop()
+
+
 async def test_a_failing_handler_leaves_the_message_pending(
     generated: Path, flushed_redis: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

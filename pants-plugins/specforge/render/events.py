@@ -53,6 +53,7 @@ def render_events(project: ir.Project, file: str, broker: str) -> tuple[str, str
         file=file,
         imports=imports,
         events=views,
+        subscribed=any(e.subscribe for e in views),
         broker=b.key,
         broker_title=b.title,
         broker_class=Ident(b.class_name),

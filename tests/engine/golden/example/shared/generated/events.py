@@ -6,7 +6,10 @@
 `make_broker()` connects to `$REDIS_URL` (default `redis://127.0.0.1:6379`). Each published event
 has a `publish_<event>()` coroutine; each subscribed event has a `subscribe_<event>()` that
 registers a handler in a consumer group, normally named after the subscribing service, so that
-every subscribing service gets each event once, handled by one of its instances.
+every subscribing service gets each event once, handled by one of its instances. The handlers
+registered for one event in one group on one broker (two domains of a service handling the same
+event) share the group's subscriber, which calls each of them, in the order they were
+registered, with every event.
 
 Delivery is at-least-once: a message is acknowledged after its handler returns, and a handler
 that raises leaves it unacknowledged for redelivery (pending in the group, claimed again after
@@ -18,7 +21,9 @@ from __future__ import annotations
 
 import os
 import socket
+import weakref
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
@@ -38,6 +43,34 @@ COMMAND_RECEIVED = "chat.commands"
 def make_broker(url: str | None = None) -> RedisBroker:
     """A broker for `url`, else `$REDIS_URL`, else redis://127.0.0.1:6379."""
     return RedisBroker(url or os.environ.get(BROKER_URL_ENV, DEFAULT_BROKER_URL))
+
+
+_Handler = Callable[[Any], Awaitable[None]]
+# Per broker, the handlers of each (channel, consumer group) subscribed on it.
+_HANDLERS: weakref.WeakKeyDictionary[RedisBroker, dict[tuple[str, str], list[_Handler]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _join(
+    broker: RedisBroker, channel: str, group: str, handler: _Handler
+) -> list[_Handler] | None:
+    """Add `handler` to the handlers of `channel` in `group` on `broker`. Returns the list of
+    handlers when the group has no subscriber on `broker` yet (the caller subscribes one that
+    calls them all), None when it has."""
+    groups = _HANDLERS.setdefault(broker, {})
+    handlers = groups.get((channel, group))
+    if handlers is not None:
+        handlers.append(handler)
+        return None
+    groups[(channel, group)] = handlers = [handler]
+    return handlers
+
+
+async def _dispatch(handlers: list[_Handler], message: object) -> None:
+    """Each handler in turn; one that raises stops the event, which is then redelivered."""
+    for handler in handlers:
+        await handler(message)
 
 
 def consumer_name() -> str:
@@ -68,6 +101,9 @@ def subscribe_user_registered(
 
     A user was created.
     """
+    handlers = _join(broker, USER_REGISTERED, group, handler)
+    if handlers is None:
+        return  # the group's subscriber on this broker calls `handler` too
     consumer = consumer_name()
 
     @broker.subscriber(
@@ -76,7 +112,7 @@ def subscribe_user_registered(
         title=USER_REGISTERED + ":" + group,
     )
     async def on_user_registered(message: UserRead) -> None:
-        await handler(message)
+        await _dispatch(handlers, message)
 
     # Pending messages (a handler raised, or its consumer died) are claimed again here.
     @broker.subscriber(
@@ -87,7 +123,7 @@ def subscribe_user_registered(
         title=USER_REGISTERED + ":" + group + ":reclaim",
     )
     async def on_user_registered_pending(message: UserRead) -> None:
-        await handler(message)
+        await _dispatch(handlers, message)
 
 
 async def publish_command_received(broker: RedisBroker, message: CommandReceived) -> None:
@@ -108,6 +144,9 @@ def subscribe_command_received(
 
     The chat gateway received a command.
     """
+    handlers = _join(broker, COMMAND_RECEIVED, group, handler)
+    if handlers is None:
+        return  # the group's subscriber on this broker calls `handler` too
     consumer = consumer_name()
 
     @broker.subscriber(
@@ -116,7 +155,7 @@ def subscribe_command_received(
         title=COMMAND_RECEIVED + ":" + group,
     )
     async def on_command_received(message: CommandReceived) -> None:
-        await handler(message)
+        await _dispatch(handlers, message)
 
     # Pending messages (a handler raised, or its consumer died) are claimed again here.
     @broker.subscriber(
@@ -127,4 +166,4 @@ def subscribe_command_received(
         title=COMMAND_RECEIVED + ":" + group + ":reclaim",
     )
     async def on_command_received_pending(message: CommandReceived) -> None:
-        await handler(message)
+        await _dispatch(handlers, message)

@@ -5,7 +5,7 @@ review. `test_golden.py` compares it with freshly generated code, byte for byte.
 
 Refresh it after a deliberate change (and review the diff):
 
-    ./pants run tests/engine/golden.py
+    ./pants run tests/engine/refresh_golden.py
 """
 
 from __future__ import annotations
