@@ -8,15 +8,15 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from backend.generated.users.protocol import CreateUserConflict, GetUserNotFound, UsersController
-from backend.generated.users.router import create_router
 from fastapi import FastAPI
 from faststream.redis import RedisBroker, TestRedisBroker
 from httpx2 import ASGITransport, AsyncClient
-from tg_bot.generated.clients import BackendClient
 
+from backend.generated.users.protocol import CreateUserConflict, GetUserNotFound, UsersController
+from backend.generated.users.router import create_router
 from shared.generated.schemas import CommandReceived, Role, UserCreate, UserRead, UserUpdate
 from tg_bot.controllers.commands import Commands
+from tg_bot.generated.clients import BackendClient
 
 
 class InMemoryUsers(UsersController):
