@@ -112,6 +112,10 @@ def typecheck(out: Path, workdir: Path, services: list[str]) -> None:
             "--status-file",
             str(workdir / "dmypy.json"),
             "run",
+            # The daemon exits on its own when idle, should the test be killed before its
+            # fixture stops it.
+            "--timeout",
+            "300",
             "--",
             "--strict",
             "--explicit-package-bases",
