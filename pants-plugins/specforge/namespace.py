@@ -110,7 +110,10 @@ ROUTER_MODULE = (
         "Path",
         "Query",
         "Response",
+        "_http_error",
+        "_log",
         "create_router",
+        "logging",
         "register_subscribers",
     }
 )

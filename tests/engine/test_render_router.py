@@ -16,6 +16,7 @@ from httpx2 import ASGITransport, AsyncClient
 
 from tests.engine.conftest import require_service
 from tests.engine.fakes import modules, notes_controller, oddities_controller, users_controller
+from tests.engine.generated import load
 
 REDIS_DB = 6
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
@@ -93,7 +94,8 @@ async def test_users_operations_and_errors(app_client: tuple[AsyncClient, Any, A
     assert patched.status_code == 200 and patched.json()["name"] == "Ada L."
     deleted = await client.delete("/users/1")
     assert deleted.status_code == 204 and deleted.content == b""
-    assert (await client.delete("/users/1")).status_code == 404
+    # delete_user declares no 404: "no such user" from its controller is a contract violation.
+    assert (await client.delete("/users/1")).status_code == 500
     assert (await client.get("/health")).json() == {"status": "ok", "service": "backend"}
 
     # create_user published user_registered, and on_user_registered (subscribed to it in the
@@ -141,3 +143,37 @@ async def test_openapi_documents_declared_errors(app_client: tuple[AsyncClient, 
     assert add["responses"]["503"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/ErrorBody"
     )
+
+
+async def test_an_undeclared_error_is_a_logged_500(
+    app_client: tuple[AsyncClient, Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """list_users declares no errors: a domain error raised from it is not passed on as its
+    status (which the spec and OpenAPI never promise) but answered 500 and logged."""
+    client, users, _ = app_client
+    protocol = load("backend.generated.users.protocol")
+
+    async def list_users(**_: Any) -> Any:
+        raise protocol.CreateUserConflict("e-mail taken")
+
+    users.list_users = list_users
+    with caplog.at_level("ERROR"):
+        answer = await client.get("/users")
+    assert answer.status_code == 500
+    assert answer.json() == {"detail": "internal error"}
+    assert (
+        "contract violation: list_users raised CreateUserConflict (409), which its spec does not "
+        "declare; answered 500"
+    ) in caplog.text
+
+    # What counts is the status: any domain error with a status the operation declares is
+    # that declared error.
+    class Gone(protocol.UsersError):  # type: ignore[misc,name-defined]
+        status_code = 404
+
+    async def get_user(user_id: int) -> Any:
+        raise Gone(f"user {user_id} is gone")
+
+    users.get_user = get_user
+    gone = await client.get("/users/3")
+    assert gone.status_code == 404 and gone.json() == {"detail": "user 3 is gone"}

@@ -111,6 +111,14 @@ class OperationView:
     def call(self) -> Python:
         return call(self.params)
 
+    @property
+    def declared_statuses(self) -> Python:
+        """The statuses of its declared errors, as a tuple literal."""
+        statuses = sorted({e.status for e in self.errors})
+        if len(statuses) == 1:
+            return py("({},)", statuses[0])
+        return py("({})", py_join(", ", statuses))
+
 
 def text(value: str | None) -> str | None:
     """Spec text for a docstring or description, or None when there is nothing to say."""
@@ -144,7 +152,9 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
     )
 
     # router.py
-    rimports = Imports(reserved=frozenset({"create_router", "register_subscribers"}))
+    rimports = Imports(
+        reserved=frozenset({"create_router", "register_subscribers", "_http_error", "_log"})
+    )
     namer = TypeNamer(rimports)
     b = BROKERS[broker]
     broker_class = None

@@ -47,6 +47,10 @@ async def test_declared_errors(client: AsyncClient) -> None:
     conflict = await client.post("/users", json={"name": "Eve", "email": "ada@example.com"})
     assert conflict.status_code == 409
     assert conflict.json() == {"detail": "e-mail or Telegram account already registered"}
+    eve = await create(client, email="eve@example.com")
+    taken = await client.patch(f"/users/{eve['id']}", json={"email": "ada@example.com"})
+    assert taken.status_code == 409  # update_user declares it too
+    assert taken.json() == {"detail": "e-mail or Telegram account already registered"}
     for method in ("GET", "PATCH", "DELETE"):
         response = await client.request(
             method, "/users/999", json={} if method == "PATCH" else None

@@ -10,6 +10,7 @@ from backend.generated.users.protocol import (
     CreateUserConflict,
     DeleteUserNotFound,
     GetUserNotFound,
+    UpdateUserConflict,
     UpdateUserNotFound,
     UsersController,
 )
@@ -96,7 +97,7 @@ class Users(UsersController):
             try:
                 await session.commit()
             except IntegrityError as exc:
-                raise CreateUserConflict() from exc
+                raise UpdateUserConflict() from exc
             await session.refresh(row)
         return to_read(row)
 

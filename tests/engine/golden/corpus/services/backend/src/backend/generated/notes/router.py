@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Annotated
 from uuid import UUID
@@ -14,6 +15,22 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from backend.generated.notes.protocol import ErrorBody, NotesController, NotesError
 from backend.generated.schemas import Note, NoteStatus
 from shared.generated.schemas import Pet
+
+_log = logging.getLogger(__name__)
+
+
+def _http_error(exc: NotesError, operation: str, declared: tuple[int, ...]) -> HTTPException:
+    """The answer to an error the controller raised: its status when the operation declares
+    it, else 500, logged as a contract violation (the spec and OpenAPI promise no other)."""
+    if exc.status_code in declared:
+        return HTTPException(status_code=exc.status_code, detail=exc.detail)
+    _log.error(
+        "contract violation: %s raised %s (%d), which its spec does not declare; answered 500",
+        operation,
+        type(exc).__name__,
+        exc.status_code,
+    )
+    return HTTPException(status_code=500, detail="internal error")
 
 
 def create_router(controller: NotesController) -> APIRouter:
@@ -34,7 +51,7 @@ def create_router(controller: NotesController) -> APIRouter:
         try:
             result = await controller.add_note(payload)
         except NotesError as exc:
-            raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
+            raise _http_error(exc, "add_note", (422, 503)) from exc
         return result
 
     @router.get(
@@ -54,7 +71,7 @@ def create_router(controller: NotesController) -> APIRouter:
         try:
             result = await controller.find_notes(q=q, day=day, flag=flag, status=status, ref=ref)
         except NotesError as exc:
-            raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
+            raise _http_error(exc, "find_notes", ()) from exc
         return result
 
     @router.get(
@@ -67,7 +84,7 @@ def create_router(controller: NotesController) -> APIRouter:
         try:
             result = await controller.count_notes()
         except NotesError as exc:
-            raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
+            raise _http_error(exc, "count_notes", ()) from exc
         return result
 
     @router.get(
@@ -80,7 +97,7 @@ def create_router(controller: NotesController) -> APIRouter:
         try:
             result = await controller.pet_of(name)
         except NotesError as exc:
-            raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
+            raise _http_error(exc, "pet_of", ()) from exc
         return result
 
     @router.put(
@@ -93,7 +110,7 @@ def create_router(controller: NotesController) -> APIRouter:
         try:
             result = await controller.replace_note(note_id, payload)
         except NotesError as exc:
-            raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
+            raise _http_error(exc, "replace_note", ()) from exc
         return result
 
     return router

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -15,6 +16,22 @@ from pydantic import AwareDatetime
 
 from backend.generated.oddities.protocol import ErrorBody, OdditiesController, OdditiesError
 from backend.generated.schemas import Odd, Shape, Sort
+
+_log = logging.getLogger(__name__)
+
+
+def _http_error(exc: OdditiesError, operation: str, declared: tuple[int, ...]) -> HTTPException:
+    """The answer to an error the controller raised: its status when the operation declares
+    it, else 500, logged as a contract violation (the spec and OpenAPI promise no other)."""
+    if exc.status_code in declared:
+        return HTTPException(status_code=exc.status_code, detail=exc.detail)
+    _log.error(
+        "contract violation: %s raised %s (%d), which its spec does not declare; answered 500",
+        operation,
+        type(exc).__name__,
+        exc.status_code,
+    )
+    return HTTPException(status_code=500, detail="internal error")
 
 
 def create_router(controller: OdditiesController) -> APIRouter:
@@ -31,7 +48,7 @@ def create_router(controller: OdditiesController) -> APIRouter:
         try:
             result = await controller.shape_of(payload)
         except OdditiesError as exc:
-            raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
+            raise _http_error(exc, "shape_of", ()) from exc
         return result
 
     @router.get(
@@ -78,7 +95,7 @@ def create_router(controller: OdditiesController) -> APIRouter:
                 amount=amount,
             )
         except OdditiesError as exc:
-            raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
+            raise _http_error(exc, "find_odd", (404,)) from exc
         return result
 
     return router

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
@@ -13,6 +14,22 @@ from faststream.redis import RedisBroker
 from backend.generated.users.protocol import ErrorBody, UsersController, UsersError
 from shared.generated.events import publish_user_registered, subscribe_user_registered
 from shared.generated.schemas import Role, UserCreate, UserRead, UserUpdate
+
+_log = logging.getLogger(__name__)
+
+
+def _http_error(exc: UsersError, operation: str, declared: tuple[int, ...]) -> HTTPException:
+    """The answer to an error the controller raised: its status when the operation declares
+    it, else 500, logged as a contract violation (the spec and OpenAPI promise no other)."""
+    if exc.status_code in declared:
+        return HTTPException(status_code=exc.status_code, detail=exc.detail)
+    _log.error(
+        "contract violation: %s raised %s (%d), which its spec does not declare; answered 500",
+        operation,
+        type(exc).__name__,
+        exc.status_code,
+    )
+    return HTTPException(status_code=500, detail="internal error")
 
 
 def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRouter:
@@ -31,7 +48,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         try:
             result = await controller.create_user(payload)
         except UsersError as exc:
-            raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
+            raise _http_error(exc, "create_user", (409,)) from exc
         await publish_user_registered(broker, result)
         return result
 
@@ -50,7 +67,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         try:
             result = await controller.list_users(role=role, limit=limit, offset=offset)
         except UsersError as exc:
-            raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
+            raise _http_error(exc, "list_users", ()) from exc
         return result
 
     @router.get(
@@ -64,7 +81,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         try:
             result = await controller.get_user(user_id)
         except UsersError as exc:
-            raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
+            raise _http_error(exc, "get_user", (404,)) from exc
         return result
 
     @router.patch(
@@ -77,7 +94,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         try:
             result = await controller.update_user(user_id, payload)
         except UsersError as exc:
-            raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
+            raise _http_error(exc, "update_user", ()) from exc
         return result
 
     @router.delete(
@@ -90,7 +107,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         try:
             await controller.delete_user(user_id)
         except UsersError as exc:
-            raise HTTPException(status_code=exc.status_code, detail=exc.detail) from exc
+            raise _http_error(exc, "delete_user", ()) from exc
 
     return router
 

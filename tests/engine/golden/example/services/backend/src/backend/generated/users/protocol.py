@@ -54,6 +54,13 @@ class UpdateUserNotFound(UsersError):
     default_detail = "no such user"
 
 
+class UpdateUserConflict(UsersError):
+    """409 from `update_user`: e-mail or Telegram account already registered."""
+
+    status_code = 409
+    default_detail = "e-mail or Telegram account already registered"
+
+
 class DeleteUserNotFound(UsersError):
     """404 from `delete_user`: no such user."""
 
