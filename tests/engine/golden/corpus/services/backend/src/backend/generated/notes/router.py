@@ -49,14 +49,12 @@ def create_router(controller: NotesController) -> APIRouter:
     )
     async def add_note(*, payload: Note) -> Note:
         try:
-            result = await controller.add_note(payload)
+            return await controller.add_note(payload)
         except NotesError as exc:
             raise _http_error(exc, "add_note", (422, 503)) from exc
-        return result
 
     @router.get(
         "/search",
-        status_code=200,
         response_model=list[Note],
         operation_id="find_notes",
     )
@@ -69,48 +67,41 @@ def create_router(controller: NotesController) -> APIRouter:
         ref: Annotated[UUID | None, Query()] = None,
     ) -> list[Note]:
         try:
-            result = await controller.find_notes(q=q, day=day, flag=flag, status=status, ref=ref)
+            return await controller.find_notes(q=q, day=day, flag=flag, status=status, ref=ref)
         except NotesError as exc:
             raise _http_error(exc, "find_notes", ()) from exc
-        return result
 
     @router.get(
         "/count",
-        status_code=200,
         response_model=int,
         operation_id="count_notes",
     )
     async def count_notes() -> int:
         try:
-            result = await controller.count_notes()
+            return await controller.count_notes()
         except NotesError as exc:
             raise _http_error(exc, "count_notes", ()) from exc
-        return result
 
     @router.get(
         "/pets/{name}",
-        status_code=200,
         response_model=Pet,
         operation_id="pet_of",
     )
     async def pet_of(*, name: Annotated[str, Path(max_length=20)]) -> Pet:
         try:
-            result = await controller.pet_of(name)
+            return await controller.pet_of(name)
         except NotesError as exc:
             raise _http_error(exc, "pet_of", ()) from exc
-        return result
 
     @router.put(
         "/{note_id}",
-        status_code=200,
         response_model=Note,
         operation_id="replace_note",
     )
     async def replace_note(*, note_id: Annotated[int, Path()], payload: Note) -> Note:
         try:
-            result = await controller.replace_note(note_id, payload)
+            return await controller.replace_note(note_id, payload)
         except NotesError as exc:
             raise _http_error(exc, "replace_note", ()) from exc
-        return result
 
     return router

@@ -46,14 +46,12 @@ def create_router(controller: OdditiesController) -> APIRouter:
     )
     async def shape_of(*, payload: Odd) -> Shape:
         try:
-            result = await controller.shape_of(payload)
+            return await controller.shape_of(payload)
         except OdditiesError as exc:
             raise _http_error(exc, "shape_of", ()) from exc
-        return result
 
     @router.get(
         "/{str}",
-        status_code=200,
         response_model=Odd,
         responses={404: {"model": ErrorBody, "description": 'no "odd" thing \\'}},
         summary='Find with "quotes", a \\ backslash and {braces} in the summary.',
@@ -80,7 +78,7 @@ def create_router(controller: OdditiesController) -> APIRouter:
         amount: Annotated[Decimal, Query()] = Decimal("1.50"),
     ) -> Odd:
         try:
-            result = await controller.find_odd(
+            return await controller.find_odd(
                 str_,
                 controller_=controller_,
                 self_=self_,
@@ -96,6 +94,5 @@ def create_router(controller: OdditiesController) -> APIRouter:
             )
         except OdditiesError as exc:
             raise _http_error(exc, "find_odd", (404,)) from exc
-        return result
 
     return router

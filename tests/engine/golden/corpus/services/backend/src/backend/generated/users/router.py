@@ -54,7 +54,6 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
 
     @router.get(
         "",
-        status_code=200,
         response_model=list[UserRead],
         operation_id="list_users",
     )
@@ -65,37 +64,32 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[UserRead]:
         try:
-            result = await controller.list_users(role=role, limit=limit, offset=offset)
+            return await controller.list_users(role=role, limit=limit, offset=offset)
         except UsersError as exc:
             raise _http_error(exc, "list_users", ()) from exc
-        return result
 
     @router.get(
         "/{user_id}",
-        status_code=200,
         response_model=UserRead,
         responses={404: {"model": ErrorBody, "description": "no such user"}},
         operation_id="get_user",
     )
     async def get_user(*, user_id: Annotated[int, Path()]) -> UserRead:
         try:
-            result = await controller.get_user(user_id)
+            return await controller.get_user(user_id)
         except UsersError as exc:
             raise _http_error(exc, "get_user", (404,)) from exc
-        return result
 
     @router.patch(
         "/{user_id}",
-        status_code=200,
         response_model=UserRead,
         operation_id="update_user",
     )
     async def update_user(*, user_id: Annotated[int, Path()], payload: UserUpdate) -> UserRead:
         try:
-            result = await controller.update_user(user_id, payload)
+            return await controller.update_user(user_id, payload)
         except UsersError as exc:
             raise _http_error(exc, "update_user", ()) from exc
-        return result
 
     @router.delete(
         "/{user_id}",

@@ -59,7 +59,6 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
 
     @router.get(
         "",
-        status_code=200,
         response_model=list[UserRead],
         summary="List users, newest last, with filters and paging.",
         operation_id="list_users",
@@ -73,7 +72,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[UserRead]:
         try:
-            result = await controller.list_users(
+            return await controller.list_users(
                 role=role,
                 telegram_id=telegram_id,
                 name_prefix=name_prefix,
@@ -82,11 +81,9 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
             )
         except UsersError as exc:
             raise _http_error(exc, "list_users", ()) from exc
-        return result
 
     @router.get(
         "/{user_id}",
-        status_code=200,
         response_model=UserRead,
         responses={404: {"model": ErrorBody, "description": "no such user"}},
         summary="Fetch one user.",
@@ -94,14 +91,12 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
     )
     async def get_user(*, user_id: Annotated[int, Path(ge=1)]) -> UserRead:
         try:
-            result = await controller.get_user(user_id)
+            return await controller.get_user(user_id)
         except UsersError as exc:
             raise _http_error(exc, "get_user", (404,)) from exc
-        return result
 
     @router.patch(
         "/{user_id}",
-        status_code=200,
         response_model=UserRead,
         responses={
             404: {"model": ErrorBody, "description": "no such user"},
@@ -115,10 +110,9 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
     )
     async def update_user(*, user_id: Annotated[int, Path(ge=1)], payload: UserUpdate) -> UserRead:
         try:
-            result = await controller.update_user(user_id, payload)
+            return await controller.update_user(user_id, payload)
         except UsersError as exc:
             raise _http_error(exc, "update_user", (404, 409)) from exc
-        return result
 
     @router.delete(
         "/{user_id}",
