@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from specforge import ir, layout, namespace
 from specforge.emit.code import Ident, Python, py, py_join, py_str
 from specforge.emit.escape import docstring_is_exact
-from specforge.render.common import Imports, TypeNamer, header, render
+from specforge.render.common import Imports, TypeNamer, constraint_args, header, render
 
 
 @dataclass(frozen=True)
@@ -135,10 +135,18 @@ def model_config(m: ir.Model, namer: TypeNamer, *, aliased: bool) -> Python | No
 
 
 def field_view(f: ir.Field, namer: TypeNamer) -> FieldView:
-    annotation = namer.constrained(f.type, f.constraints)
+    kwargs: list[Python] = []
+    # One `Field()` per field: the constraints join the others, unless the field is nullable
+    # (then they stay on the non-null type, `Annotated[int, Field(ge=1)] | None`).
+    merged = not f.nullable and bool(
+        f.py_name != f.name or f.description or f.deprecated
+    ) and bool(constraint_args(f.constraints))
+    if merged:
+        annotation = namer.annotation(f.type, f.constraints)
+    else:
+        annotation = namer.constrained(f.type, f.constraints)
     if f.nullable:
         annotation = py("{} | None", annotation)
-    kwargs: list[Python] = []
     if f.py_name != f.name:
         kwargs.append(py("alias={}", py_str(f.name)))
     if f.description:
@@ -151,6 +159,8 @@ def field_view(f: ir.Field, namer: TypeNamer) -> FieldView:
         if f.constraints.format == "uri" and isinstance(f.default, str):
             # An AnyUrl is not a str: the default is one, as validation would make it.
             default = py("{}({})", namer.imports.add("pydantic", "AnyUrl"), default)
+    if merged:
+        kwargs += constraint_args(f.constraints)
     if not kwargs:
         return FieldView(Ident(f.py_name), annotation, default)
     if default is not None:

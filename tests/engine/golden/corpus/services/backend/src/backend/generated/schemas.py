@@ -38,7 +38,7 @@ class Note(BaseModel):
 
     model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
 
-    text: Annotated[str, Field(min_length=1)] = Field(description="What the note says.")
+    text: str = Field(description="What the note says.", min_length=1)
     at: AwareDatetime = datetime(2024, 1, 1, 0, 0, 0, tzinfo=UTC)
     where: Address | None = None
     amount: Annotated[Decimal, Field(ge=0)] = Decimal("1.50")
