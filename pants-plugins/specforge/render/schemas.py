@@ -138,9 +138,11 @@ def field_view(f: ir.Field, namer: TypeNamer) -> FieldView:
     kwargs: list[Python] = []
     # One `Field()` per field: the constraints join the others, unless the field is nullable
     # (then they stay on the non-null type, `Annotated[int, Field(ge=1)] | None`).
-    merged = not f.nullable and bool(
-        f.py_name != f.name or f.description or f.deprecated
-    ) and bool(constraint_args(f.constraints))
+    merged = (
+        not f.nullable
+        and bool(f.py_name != f.name or f.description or f.deprecated)
+        and bool(constraint_args(f.constraints))
+    )
     if merged:
         annotation = namer.annotation(f.type, f.constraints)
     else:
