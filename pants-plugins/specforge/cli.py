@@ -22,7 +22,7 @@ from pathlib import Path
 
 from specforge.build import check_sources
 from specforge.errors import Location, SpecError, report, suggest
-from specforge.layout import service_of
+from specforge.layout import BROKER_KEYS, service_of
 from specforge.sources import (
     MISSING,
     MISSING_DIRECTORY,
@@ -189,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     gen.add_argument(
         "--broker",
         default="redis",
-        choices=("redis", "rabbit", "nats", "kafka"),
+        choices=BROKER_KEYS,
         help="the FastStream broker of the generated events code (default: redis)",
     )
     gen.add_argument(

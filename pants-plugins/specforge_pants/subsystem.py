@@ -6,7 +6,9 @@ from pants.option.option_types import BoolOption, SkipOption, StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import softwrap
 
-BROKERS = ("redis", "rabbit", "nats", "kafka")
+from specforge import layout
+
+BROKERS = layout.BROKER_KEYS
 
 
 class Specforge(Subsystem):
