@@ -144,6 +144,8 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
         service=Ident(domain.service),
         controller=Ident(controller),
         base_error=Ident(base_error),
+        # ErrorBody and the domain's base error are for answers over HTTP.
+        http=any(op.rest is not None or op.errors for op in domain.operations),
         class_var=imports.add("typing", "ClassVar"),
         protocol=imports.add("typing", "Protocol"),
         base_model=imports.add("pydantic", "BaseModel"),
@@ -168,7 +170,7 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
         domain=Ident(domain.name),
         service=Ident(domain.service),
         controller=rimports.add(protocol_module, controller),
-        base_error=rimports.add(protocol_module, base_error),
+        base_error=rimports.add(protocol_module, base_error) if rest else None,
         error_body=rimports.add(protocol_module, "ErrorBody") if rest else None,
         api_router=rimports.add("fastapi", "APIRouter") if rest else None,
         http_exception=rimports.add("fastapi", "HTTPException") if rest else None,

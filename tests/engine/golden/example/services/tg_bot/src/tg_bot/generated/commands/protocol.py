@@ -3,34 +3,15 @@
 # this file on demand for tests, checks and packages).
 """The commands domain of tg_bot: what its controller implements.
 
-A hand-written controller implements `CommandsController`; the generated router calls it. It
-raises the exceptions below to answer with a declared error.
+A hand-written controller implements `CommandsController`; the generated subscribers call it with
+each event.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol
-
-from pydantic import BaseModel
+from typing import Protocol
 
 from shared.generated.schemas import CommandReceived
-
-
-class ErrorBody(BaseModel):
-    """The body of every declared error answer."""
-
-    detail: str
-
-
-class CommandsError(Exception):
-    """Base of the errors of the commands domain; the router answers with `status_code`."""
-
-    status_code: ClassVar[int] = 500
-    default_detail: ClassVar[str] = "internal error"
-
-    def __init__(self, detail: str | None = None) -> None:
-        self.detail = detail or self.default_detail
-        super().__init__(self.detail)
 
 
 class CommandsController(Protocol):
