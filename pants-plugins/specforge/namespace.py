@@ -71,7 +71,9 @@ BROKER_IMPORTS = frozenset(
 # Imported by an enum whose description needs its JSON schema hook.
 SCHEMA_HOOK_IMPORTS = frozenset({"CoreSchema", "GetJsonSchemaHandler", "JsonSchemaValue"})
 SCHEMAS_MODULE = (
-    ANNOTATION_IMPORTS | SCHEMA_HOOK_IMPORTS | {"BaseModel", "ConfigDict", "RootModel", "StrEnum"}
+    ANNOTATION_IMPORTS
+    | SCHEMA_HOOK_IMPORTS
+    | {"BaseModel", "ConfigDict", "RootModel", "StrEnum", "_SpecModel"}
 )
 EVENTS_MODULE = (
     ANNOTATION_IMPORTS

@@ -90,3 +90,14 @@ def test_service_local_models_defaults_and_descriptions(generated: Path) -> None
         local.Note(text="x", amount="-1")
     pets = local.Note(text="x", pets=[{"kind": "cat", "lives": 3}]).pets
     assert isinstance(pets[0].root, shared.Cat)
+
+
+def test_the_model_policy(generated: Path) -> None:
+    """Every model: by wire name or Python name in, by wire name out, unknown fields ignored
+    (a producer may add an optional field without breaking older consumers)."""
+    local = load("backend.generated.schemas")
+    by_wire = local.Odd.model_validate({"class": "c", "int": 4, "added_later": [1]})
+    by_name = local.Odd.model_validate({"class_": "c", "int_": 4})
+    assert by_wire == by_name
+    assert by_wire.model_dump(exclude_unset=True) == {"class": "c", "int": 4}
+    assert "added_later" not in by_wire.model_dump() and by_wire.model_extra is None

@@ -74,6 +74,7 @@ def render_schemas(project: ir.Project, file: str) -> tuple[str, str]:
         )
         for e in enums
     ]
+    plain = any(v.union_root is None for v in views)
     source = render(
         "schemas.py.j2",
         header=header(file),
@@ -81,6 +82,8 @@ def render_schemas(project: ir.Project, file: str) -> tuple[str, str]:
         enums=enum_views,
         models=views,
         base_model=base_model,
+        spec_model=Ident("_SpecModel") if plain else None,
+        config_dict=imports.add("pydantic", "ConfigDict") if plain else None,
         str_enum=imports.add("enum", "StrEnum") if enum_views else None,
         imports=imports,
     )
@@ -98,7 +101,7 @@ def model_view(m: ir.Model, namer: TypeNamer) -> ModelView:
         return ModelView(
             Ident(m.name),
             m.description,
-            config=model_config(m, namer, aliased=False),
+            config=model_config(m, namer),
             union_base=py("{}[{}]", root, members),
             union_root=py(
                 "{}[{}, {}]",
@@ -107,22 +110,18 @@ def model_view(m: ir.Model, namer: TypeNamer) -> ModelView:
                 namer.field_call([py("discriminator={}", py_str(discriminator))]),
             ),
         )
-    aliased = any(f.py_name != f.name for f in m.fields)
     return ModelView(
         Ident(m.name),
         m.description,
         tuple(field_view(f, namer) for f in m.fields),
-        model_config(m, namer, aliased=aliased),
+        model_config(m, namer),
     )
 
 
-def model_config(m: ir.Model, namer: TypeNamer, *, aliased: bool) -> Python | None:
-    """`ConfigDict(...)` for a model that needs one: aliased fields validate by either name and
-    serialize by alias; a description that the docstring cannot carry exactly is given to the
-    JSON schema."""
+def model_config(m: ir.Model, namer: TypeNamer) -> Python | None:
+    """`ConfigDict(...)` for a model that needs more than `_SpecModel`'s policy: a description
+    that the docstring cannot carry exactly is given to the JSON schema."""
     args: list[Python] = []
-    if aliased:
-        args += [py("validate_by_name=True"), py("serialize_by_alias=True")]
     if any(f.py_name.startswith("model_") for f in m.fields):
         # A renamed `model_dump` is `model_dump_`: still in pydantic's protected namespaces.
         args.append(py("protected_namespaces=()"))

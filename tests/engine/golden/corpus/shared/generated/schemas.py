@@ -11,7 +11,17 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, EmailStr, Field, RootModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, RootModel
+
+
+class _SpecModel(BaseModel):
+    """The policy of every model below: fields validate by their Python name or their wire name
+    and serialize by wire name; unknown fields are ignored (a tolerant reader, so that a
+    producer can add an optional field without breaking its consumers)."""
+
+    model_config = ConfigDict(
+        extra="ignore", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
 
 
 class Role(StrEnum):
@@ -20,12 +30,12 @@ class Role(StrEnum):
     guest = "guest"
 
 
-class Address(BaseModel):
+class Address(_SpecModel):
     city: Annotated[str, Field(min_length=1)]
     zip: Annotated[str, Field(pattern="^[0-9]{5}$")]
 
 
-class User(BaseModel):
+class User(_SpecModel):
     """A registered user."""
 
     id: int
@@ -42,7 +52,7 @@ class User(BaseModel):
     created_at: AwareDatetime
 
 
-class UserCreate(BaseModel):
+class UserCreate(_SpecModel):
     """A registered user."""
 
     email: Annotated[EmailStr, Field(max_length=254)]
@@ -57,7 +67,7 @@ class UserCreate(BaseModel):
     external_id: UUID
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(_SpecModel):
     """A registered user."""
 
     email: Annotated[EmailStr, Field(max_length=254)] | None = None
@@ -72,7 +82,7 @@ class UserUpdate(BaseModel):
     external_id: UUID
 
 
-class UserRead(BaseModel):
+class UserRead(_SpecModel):
     """A registered user."""
 
     id: int
@@ -89,7 +99,7 @@ class UserRead(BaseModel):
     created_at: AwareDatetime
 
 
-class UserSummary(BaseModel):
+class UserSummary(_SpecModel):
     """A registered user."""
 
     id: int
@@ -104,17 +114,17 @@ class UserSummary(BaseModel):
     created_at: AwareDatetime
 
 
-class UserDeleted(BaseModel):
+class UserDeleted(_SpecModel):
     user_id: int
     deleted_at: AwareDatetime
 
 
-class Cat(BaseModel):
+class Cat(_SpecModel):
     kind: Literal["cat"]
     lives: int
 
 
-class Dog(BaseModel):
+class Dog(_SpecModel):
     kind: Literal["dog"]
     good: bool
 

@@ -8,7 +8,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, EmailStr, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+
+
+class _SpecModel(BaseModel):
+    """The policy of every model below: fields validate by their Python name or their wire name
+    and serialize by wire name; unknown fields are ignored (a tolerant reader, so that a
+    producer can add an optional field without breaking its consumers)."""
+
+    model_config = ConfigDict(
+        extra="ignore", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
 
 
 class Role(StrEnum):
@@ -19,7 +29,7 @@ class Role(StrEnum):
     guest = "guest"
 
 
-class User(BaseModel):
+class User(_SpecModel):
     """A registered user."""
 
     id: int = Field(description="Assigned by backend.")
@@ -33,7 +43,7 @@ class User(BaseModel):
     created_at: AwareDatetime
 
 
-class UserCreate(BaseModel):
+class UserCreate(_SpecModel):
     """A registered user."""
 
     name: Annotated[str, Field(min_length=1, max_length=100)]
@@ -45,7 +55,7 @@ class UserCreate(BaseModel):
     tags: Annotated[list[str], Field(max_length=20)] = []
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(_SpecModel):
     """A registered user."""
 
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
@@ -57,7 +67,7 @@ class UserUpdate(BaseModel):
     tags: Annotated[list[str], Field(max_length=20)] | None = None
 
 
-class UserRead(BaseModel):
+class UserRead(_SpecModel):
     """A registered user."""
 
     id: int = Field(description="Assigned by backend.")
@@ -71,7 +81,7 @@ class UserRead(BaseModel):
     created_at: AwareDatetime
 
 
-class CommandReceived(BaseModel):
+class CommandReceived(_SpecModel):
     """A chat command sent to the bot, such as `/start Ada`."""
 
     chat_id: Annotated[int, Field(ge=1)]

@@ -16,6 +16,16 @@ from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, RootMo
 from shared.generated.schemas import Address, Pet
 
 
+class _SpecModel(BaseModel):
+    """The policy of every model below: fields validate by their Python name or their wire name
+    and serialize by wire name; unknown fields are ignored (a tolerant reader, so that a
+    producer can add an optional field without breaking its consumers)."""
+
+    model_config = ConfigDict(
+        extra="ignore", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+
+
 class Sort(StrEnum):
     name_ = "name"
     value_ = "value"
@@ -33,10 +43,8 @@ class NoteStatus(StrEnum):
     closed = "closed"
 
 
-class Note(BaseModel):
+class Note(_SpecModel):
     """A note with "quotes" and a \\ backslash."""
-
-    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
 
     text: str = Field(description="What the note says.", min_length=1)
     at: AwareDatetime = datetime(2024, 1, 1, 0, 0, 0, tzinfo=UTC)
@@ -56,12 +64,10 @@ class Note(BaseModel):
     )
 
 
-class Odd(BaseModel):
+class Odd(_SpecModel):
     """Wire names that Python reserves: \"\""quotes\"\"", a \\ backslash, {braces}."""
 
-    model_config = ConfigDict(
-        validate_by_name=True, serialize_by_alias=True, protected_namespaces=()
-    )
+    model_config = ConfigDict(protected_namespaces=())
 
     class_: str = Field(alias="class")
     secret: str | None = Field(default=None, alias="_secret")
@@ -78,16 +84,12 @@ class Odd(BaseModel):
     model_dump_: int | None = Field(default=None, alias="model_dump")
 
 
-class Circle(BaseModel):
-    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
-
+class Circle(_SpecModel):
     class_: Literal["circle"] = Field(alias="class")
     radius: float
 
 
-class Square(BaseModel):
-    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
-
+class Square(_SpecModel):
     class_: Literal["square"] = Field(alias="class")
     side: float
 
