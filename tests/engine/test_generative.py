@@ -212,8 +212,11 @@ async def exercise(project: SpecProject, p: ir.Project) -> None:
         }
         create_app = load(layout.app_module(service)).create_app
         kwargs: dict[str, Any] = dict(controllers[service])
-        if "broker" in inspect.signature(create_app).parameters:
-            kwargs.update(broker=broker, group=service)
+        parameters = inspect.signature(create_app).parameters
+        if "broker" in parameters:
+            kwargs.update(broker=broker)
+        if "group" in parameters:
+            kwargs.update(group=service)
         apps[service] = create_app(**kwargs)
     load(layout.app_module(project.consumer)).create_worker()  # the consumer assembles too
     # Events with subscribe: true and no handler in any service: a handler of the test's own.

@@ -57,6 +57,7 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
         broker_module=dotted(b.module),
         broker_class=Ident(b.class_name),
         uses_broker=uses_broker,
+        subscribes=any(d.subscribes for d in views),
         events_module=dotted(layout.events_module()),
         url_env=b.url_env,
         default_url=b.default_url,

@@ -39,8 +39,7 @@ def create_app(
 def create_worker(
     *,
     broker: RedisBroker | None = None,
-    group: str = SERVICE,
 ) -> FastStream:
-    """The FastStream app of tg_bot: its event subscribers, in consumer group `group`."""
+    """The FastStream app of tg_bot (its specs subscribe to no event yet)."""
     events = broker or make_broker()
     return FastStream(events)

@@ -24,13 +24,11 @@ def create_app(
     *,
     users: UsersController,
     broker: RedisBroker | None = None,
-    group: str = SERVICE,
     title: str = SERVICE,
 ) -> FastAPI:
     """The FastAPI app of backend, serving its domains with the given controllers.
 
-    The broker (default: `make_broker()`) starts and stops with the app; event subscribers
-    join consumer group `group`.
+    The broker (default: `make_broker()`) starts and stops with the app.
     """
     events = broker or make_broker()
 
@@ -60,8 +58,7 @@ def create_worker(
     *,
     users: UsersController,
     broker: RedisBroker | None = None,
-    group: str = SERVICE,
 ) -> FastStream:
-    """The FastStream app of backend: its event subscribers, in consumer group `group`."""
+    """The FastStream app of backend (its specs subscribe to no event yet)."""
     events = broker or make_broker()
     return FastStream(events)
