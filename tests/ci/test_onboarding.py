@@ -1,8 +1,9 @@
 """On a scratch copy of this repo: the README's "Add a new service, spec first" walkthrough
 (specs written before the service exists are reported, not skipped, until `sync-services`
 scaffolds the service around them; then lint, check and test pass, and the service's worker
-handles its event with the generated controller wired in), and `./pants check` reporting an
-error in generated code (a deliberately wrong template), naming the generated file."""
+handles its event with the generated controller wired in), `./pants check` reporting an
+error in generated code (a deliberately wrong template), naming the generated file, and the
+plugin's ruff backend in `lint`, `fix` and `fmt`."""
 
 from __future__ import annotations
 
@@ -158,3 +159,28 @@ def test_check_reports_errors_in_generated_code(repo: Path) -> None:
         "services/notifications/src/notifications/generated/app.py:" in output
         and "Incompatible types in assignment" in output
     ), output
+
+
+def test_the_ruff_backend_lints_fixes_and_formats(repo: Path) -> None:
+    """The plugin's ruff backend (`ruff check` for lint, `--fix` for fix, `ruff format` for fmt):
+    a file with unsorted imports, an unused one and bad formatting fails `lint`, naming the
+    rule and the file; `fix` and `fmt` repair it; then `lint` passes."""
+    path = repo / "services/tg_bot/src/tg_bot/untidy.py"
+    path.write_text(
+        '"""Untidy on purpose."""\n\nimport sys\nimport os\nimport json\n\n\n'
+        "def cwd( ) -> str :\n    return os.getcwd()+sys.prefix\n"
+    )
+    try:
+        result = pants(repo, "lint", "services/tg_bot/src/tg_bot/untidy.py", ok=False)
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, output
+        assert "untidy.py" in output and "I001" in output and "F401" in output, output
+        assert "✕ ruff format failed." in output and "Run `pants fmt` to fix." in output, output
+        pants(repo, "fix", "fmt", "services/tg_bot/src/tg_bot/untidy.py")
+        assert path.read_text() == (
+            '"""Untidy on purpose."""\n\nimport os\nimport sys\n\n\n'
+            "def cwd() -> str:\n    return os.getcwd() + sys.prefix\n"
+        )
+        pants(repo, "lint", "services/tg_bot/src/tg_bot/untidy.py")
+    finally:
+        path.unlink()
