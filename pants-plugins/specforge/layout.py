@@ -7,6 +7,13 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+# Where spec files live: the registry at the root, and `*.yaml`/`*.yml` in these directories.
+REGISTRY_FILES = ("services.yml", "services.yaml")
+SPEC_SUFFIXES = (".yaml", ".yml")
+SPEC_DIRS = ("shared/spec", "services/*/spec")
+# The same, as globs (for Pants).
+SPEC_GLOBS = (*REGISTRY_FILES, *(f"{d}/*{s}" for d in SPEC_DIRS for s in SPEC_SUFFIXES))
+
 
 class SpecKind(enum.Enum):
     MODELS = "models"
@@ -52,7 +59,7 @@ def classify(path: str) -> SpecFile:
     p = PurePosixPath(path)
     name = p.name
     service = service_of(path)
-    if name in ("services.yml", "services.yaml"):
+    if name in REGISTRY_FILES:
         return SpecFile(path, SpecKind.REGISTRY, None)
     if p.stem == "models":
         return SpecFile(path, SpecKind.MODELS, service)
@@ -64,7 +71,7 @@ def classify(path: str) -> SpecFile:
 
 
 def is_spec_path(path: str) -> bool:
-    return PurePosixPath(path).suffix in (".yaml", ".yml")
+    return PurePosixPath(path).suffix in SPEC_SUFFIXES
 
 
 # -- generated code --------------------------------------------------------------------------

@@ -102,22 +102,13 @@ EVENTS_MODULE = (
     }
 )
 PROTOCOL_MODULE = ANNOTATION_IMPORTS | {"BaseModel", "ClassVar", "ErrorBody", "Protocol"}
+# What a router module defines itself (imports cannot take these names).
+ROUTER_DEFINES = frozenset({"_http_error", "_log", "create_router", "register_subscribers"})
 ROUTER_MODULE = (
     ANNOTATION_IMPORTS
     | BROKER_IMPORTS
-    | {
-        "APIRouter",
-        "ErrorBody",
-        "HTTPException",
-        "Path",
-        "Query",
-        "Response",
-        "_http_error",
-        "_log",
-        "create_router",
-        "logging",
-        "register_subscribers",
-    }
+    | ROUTER_DEFINES
+    | {"APIRouter", "ErrorBody", "HTTPException", "Path", "Query", "Response", "logging"}
 )
 CLIENTS_MODULE = ANNOTATION_IMPORTS | {
     "Any",

@@ -20,11 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from specforge.errors import Diagnostics, Location, SpecError
-from specforge.layout import SpecKind, classify
+from specforge.layout import REGISTRY_FILES, SPEC_SUFFIXES, SpecKind, classify
 
 MAX_SPEC_BYTES = 1024 * 1024
-SPEC_SUFFIXES = (".yaml", ".yml")
-REGISTRY_FILES = ("services.yml", "services.yaml")
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)

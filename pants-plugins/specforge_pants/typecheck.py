@@ -11,7 +11,7 @@ third-party requirements it uses in the interpreter's environment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List
+from typing import List
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.target_types import PythonSourceField
@@ -61,10 +61,12 @@ class GeneratedCodeCheckRequest(CheckRequest):
     tool_name = "specforge-mypy"
 
 
-async def _check(
-    field_sets: Any, mypy: MyPy, config: MyPyConfigFile, setup: PythonSetup
+@rule(desc="Type-check generated code", level=LogLevel.DEBUG)
+async def check_generated_code(
+    request: GeneratedCodeCheckRequest, mypy: MyPy, config: MyPyConfigFile, setup: PythonSetup
 ) -> CheckResults:
-    addresses = Addresses(fs.address for fs in field_sets)
+    tool_name = GeneratedCodeCheckRequest.tool_name
+    addresses = Addresses(fs.address for fs in request.field_sets)
     targets = await Get(Targets, Addresses, addresses)
     transitive = await Get(TransitiveTargets, TransitiveTargetsRequest(addresses))
     hydrated = await MultiGet(
@@ -79,7 +81,6 @@ async def _check(
         for t in targets
     )
     roots = sorted({f for h in hydrated for f in h.snapshot.files if f.endswith(".py")})
-    tool_name = "specforge-mypy"
     if not roots:
         return CheckResults([], checker_name=tool_name)
     constraints = InterpreterConstraints(setup.interpreter_constraints)
@@ -127,13 +128,6 @@ async def _check(
         ),
     )
     return CheckResults([CheckResult.from_fallible_process_result(result)], checker_name=tool_name)
-
-
-@rule(desc="Type-check generated code", level=LogLevel.DEBUG)
-async def check_generated_code(
-    request: GeneratedCodeCheckRequest, mypy: MyPy, config: MyPyConfigFile, setup: PythonSetup
-) -> CheckResults:
-    return await _check(request.field_sets, mypy, config, setup)
 
 
 def rules():

@@ -11,17 +11,10 @@ from pants.engine.fs import PathGlobs, Paths
 from pants.engine.rules import Get, collect_rules, rule
 from pants.util.logging import LogLevel
 
+from specforge import layout
 from specforge_pants.module_mapper import AllSpecTargets
 from specforge_pants.target_types import SpecSourceField
 
-SPEC_GLOBS = (
-    "shared/spec/*.yaml",
-    "shared/spec/*.yml",
-    "services/*/spec/*.yaml",
-    "services/*/spec/*.yml",
-    "services.yml",
-    "services.yaml",
-)
 FIX = (
     "run `./pants sync-services` (it adds the BUILD files of a service registered in "
     "services.yml) or `./pants tailor ::`"
@@ -42,7 +35,7 @@ class UnownedSpecs:
 
 @rule(desc="Find spec files that no target owns", level=LogLevel.DEBUG)
 async def find_unowned_specs(targets: AllSpecTargets) -> UnownedSpecs:
-    found = await Get(Paths, PathGlobs(SPEC_GLOBS))
+    found = await Get(Paths, PathGlobs(layout.SPEC_GLOBS))
     owned = {t[SpecSourceField].file_path for t in targets if t.has_field(SpecSourceField)}
     return UnownedSpecs(tuple(sorted(set(found.files) - owned)))
 

@@ -154,9 +154,7 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
     )
 
     # router.py
-    rimports = Imports(
-        reserved=frozenset({"create_router", "register_subscribers", "_http_error", "_log"})
-    )
+    rimports = Imports(reserved=namespace.ROUTER_DEFINES)
     namer = TypeNamer(rimports)
     b = BROKERS[broker]
     broker_class = None

@@ -135,33 +135,28 @@ def model_config(m: ir.Model, namer: TypeNamer) -> Python | None:
 
 def field_view(f: ir.Field, namer: TypeNamer) -> FieldView:
     kwargs: list[Python] = []
-    # One `Field()` per field: the constraints join the others, unless the field is nullable
-    # (then they stay on the non-null type, `Annotated[int, Field(ge=1)] | None`).
-    merged = (
-        not f.nullable
-        and bool(f.py_name != f.name or f.description or f.deprecated)
-        and bool(constraint_args(f.constraints))
-    )
-    if merged:
-        annotation = namer.annotation(f.type, f.constraints)
-    else:
-        annotation = namer.constrained(f.type, f.constraints)
-    if f.nullable:
-        annotation = py("{} | None", annotation)
     if f.py_name != f.name:
         kwargs.append(py("alias={}", py_str(f.name)))
     if f.description:
         kwargs.append(py("description={}", py_str(f.description)))
     if f.deprecated:
         kwargs.append(py("deprecated=True"))
+    # One `Field()` per field: when there is a `Field()` anyway, the constraints join it, unless
+    # the field is nullable (they then stay on the non-null type, `Annotated[int, ...] | None`).
+    constraints = constraint_args(f.constraints)
+    if kwargs and constraints and not f.nullable:
+        annotation = namer.annotation(f.type, f.constraints)
+        kwargs += constraints
+    else:
+        annotation = namer.constrained(f.type, f.constraints)
+    if f.nullable:
+        annotation = py("{} | None", annotation)
     default = None
     if f.has_default:
         default = namer.default(f.default, f.type)
         if f.constraints.format == "uri" and isinstance(f.default, str):
             # An AnyUrl is not a str: the default is one, as validation would make it.
             default = py("{}({})", namer.imports.add("pydantic", "AnyUrl"), default)
-    if merged:
-        kwargs += constraint_args(f.constraints)
     if not kwargs:
         return FieldView(Ident(f.py_name), annotation, default)
     if default is not None:
