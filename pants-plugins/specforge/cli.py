@@ -20,8 +20,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from specforge.build import check_sources
 from specforge.errors import Location, SpecError, report, suggest
+from specforge.frontend import check_sources
 from specforge.layout import BROKER_KEYS, service_of
 from specforge.sources import (
     MISSING,
@@ -143,8 +143,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_scaffold(args: argparse.Namespace) -> int:
+    from specforge.layout import COMPOSE_PATH
     from specforge.render import OutputPathError, write_tree
-    from specforge.scaffold import COMPOSE_PATH, scaffold
+    from specforge.scaffold import scaffold
 
     root = Path(args.root)
     sources, problems = read_sources(root, args.files)

@@ -8,6 +8,13 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 # Where spec files live: the registry at the root, and `*.yaml`/`*.yml` in these directories.
+# The spec language's built-in type names: scalars, the other spelling of `string`, and the
+# words of type expressions. No model or enum may take one of them.
+SCALAR_NAMES = ("int", "float", "bool", "string", "decimal", "date", "datetime", "uuid", "bytes")
+SCALAR_ALIASES = {"str": "string"}
+TYPE_KEYWORDS = ("list", "dict", "literal", "enum")
+BUILTIN_TYPE_NAMES = frozenset((*SCALAR_NAMES, *SCALAR_ALIASES, *TYPE_KEYWORDS))
+
 REGISTRY_FILES = ("services.yml", "services.yaml")
 SPEC_SUFFIXES = (".yaml", ".yml")
 SPEC_DIRS = ("shared/spec", "services/*/spec")
@@ -37,6 +44,16 @@ class SpecFile:
 def pascal(name: str) -> str:
     """`create_user` -> `CreateUser`, `Not Found` -> `NotFound`: class names from spec names."""
     return "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", name) if w)
+
+
+def variant_name(model: str, variant: str) -> str:
+    """The type a variant defines: `User` + `Create` -> `UserCreate`."""
+    return model + variant
+
+
+def inline_enum_name(model: str, field: str) -> str:
+    """The enum a field of `type: enum` defines: `User.role` -> `UserRole`."""
+    return model + pascal(field)
 
 
 def service_of_dir(directory: str) -> str | None:
@@ -86,9 +103,65 @@ def str_shared_generated_dir() -> str:
     return SHARED_PACKAGE.replace(".", "/")
 
 
+# -- the repository -------------------------------------------------------------------------
+
+SERVICES_DIR = "services"
+COMPOSE_PATH = "infra/compose.yml"  # the compose file whose managed block sync-services owns
+# Every service's generated package, for globbing the working tree.
+GENERATED_DIRS_GLOB = f"{SERVICES_DIR}/*/src/*/generated"
+
+
+def service_dir(service: str) -> str:
+    """A service's directory: its BUILD, Dockerfile, spec/, src/ and tests/."""
+    return f"{SERVICES_DIR}/{service}"
+
+
+def spec_dir(service: str | None) -> str:
+    return "shared/spec" if service is None else f"{service_dir(service)}/spec"
+
+
+def domain_spec_path(service: str, domain: str, suffix: str = ".yaml") -> str:
+    return f"{spec_dir(service)}/{domain}{suffix}"
+
+
 def service_root(service: str) -> str:
     """The source root of a service's Python code."""
-    return f"services/{service}/src"
+    return f"{service_dir(service)}/src"
+
+
+def service_package_dir(service: str) -> str:
+    """The directory of a service's own package (`main.py`, `controllers/`, `generated/`)."""
+    return f"{service_root(service)}/{service}"
+
+
+def main_path(service: str) -> str:
+    return f"{service_package_dir(service)}/main.py"
+
+
+def controller_path(service: str, domain: str) -> str:
+    """The hand-written controller of a domain, which scaffolding creates once."""
+    return f"{service_package_dir(service)}/controllers/{domain}.py"
+
+
+def controller_of(path: str) -> tuple[str, str] | None:
+    """(service, domain) of a path made by `controller_path`, else None."""
+    parts = PurePosixPath(path).parts
+    if (
+        len(parts) == 6
+        and parts[0] == SERVICES_DIR
+        and parts[2] == "src"
+        and parts[3] == parts[1]
+        and parts[4] == "controllers"
+        and parts[5].endswith(".py")
+        and parts[5] != "__init__.py"
+    ):
+        return parts[1], parts[5][: -len(".py")]
+    return None
+
+
+def controller_impl_class(domain: str) -> str:
+    """The class of a scaffolded controller (`users` -> `Users`), which `main.py` wires."""
+    return pascal(domain)
 
 
 def generated_package(service: str | None) -> str:

@@ -7,11 +7,13 @@ import functools
 import re
 from dataclasses import dataclass
 
+# Built-in names are defined once, in layout, which the plugin's dependency scan reads too.
+# (`str` is another spelling of `string`: specs written for the seed spell params that way.)
+from specforge.layout import SCALAR_ALIASES, SCALAR_NAMES
 from specforge.numeric import int64_problem, shown
 
-SCALAR_NAMES = ("int", "float", "bool", "string", "decimal", "date", "datetime", "uuid", "bytes")
-# `str` is another spelling of `string` (specs written for the seed spell params that way).
-SCALAR_ALIASES = {"str": "string"}
+__all__ = ["SCALAR_ALIASES", "SCALAR_NAMES", "TypeExpr", "TypeSyntaxError", "parse_type"]
+
 # Bounds on a type expression: the parser, and everything that walks a TypeExpr, recurses once
 # per level of nesting.
 MAX_TYPE_LENGTH = 1000

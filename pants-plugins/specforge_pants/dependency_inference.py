@@ -32,6 +32,7 @@ from pants.engine.unions import UnionRule
 from pants.util.frozendict import FrozenDict
 from pants.util.logging import LogLevel
 
+from specforge import layout
 from specforge.layout import SpecKind, classify
 from specforge_pants.engine import SpecforgeEngineFiles
 from specforge_pants.module_mapper import AllSpecTargets
@@ -113,8 +114,8 @@ def _type_deps(index: SpecIndex, scope: str, names: Iterable[str]) -> List[Addre
 
 
 def _domain_target(index: SpecIndex, service: str, domain: str) -> List[Address]:
-    for ext in ("yaml", "yml"):
-        entry = index.by_path.get(f"services/{service}/spec/{domain}.{ext}")
+    for suffix in layout.SPEC_SUFFIXES:
+        entry = index.by_path.get(layout.domain_spec_path(service, domain, suffix))
         if entry is not None:
             return [entry[0]]
     return []

@@ -201,7 +201,7 @@ async def generate(
     covered = [r for r, addresses in by_root.items() if addresses <= selected_addresses]
     root = Path(build_root.path)
     if {t.address for t in all_specs} <= selected_addresses:
-        on_disk = [p.relative_to(root).as_posix() for p in root.glob("services/*/src/*/generated")]
+        on_disk = [p.relative_to(root).as_posix() for p in root.glob(layout.GENERATED_DIRS_GLOB)]
         covered += [*on_disk, layout.str_shared_generated_dir()]
     result = plan(root, outputs, covered)
 

@@ -10,29 +10,11 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from specforge.errors import Diagnostics
-from specforge.layout import SpecKind, pascal
+from specforge.layout import BUILTIN_TYPE_NAMES, SpecKind, inline_enum_name, variant_name
 from specforge.yamlio import Mapping, Node, Scalar, Sequence, load_yaml
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LITERAL = re.compile(r"literal\s*\[[^\]]*\]")
-_BUILTINS = frozenset(
-    {
-        "int",
-        "float",
-        "bool",
-        "string",
-        "str",
-        "decimal",
-        "date",
-        "datetime",
-        "uuid",
-        "bytes",
-        "list",
-        "dict",
-        "literal",
-        "enum",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -48,7 +30,7 @@ class SpecScan:
 def type_names(expr: Optional[str]) -> Set[str]:
     if expr is None:
         return set()
-    return {n for n in _NAME.findall(_LITERAL.sub("", expr)) if n not in _BUILTINS}
+    return {n for n in _NAME.findall(_LITERAL.sub("", expr)) if n not in BUILTIN_TYPE_NAMES}
 
 
 def _mapping(node: Optional[Node]) -> Dict[str, Node]:
@@ -81,13 +63,13 @@ def scan(kind: SpecKind, text: str) -> SpecScan:
         for name, node in _mapping(doc.get("models")).items():
             model = _mapping(node)
             defines.add(name)
-            defines.update(f"{name}{v}" for v in _mapping(model.get("variants")))
+            defines.update(variant_name(name, v) for v in _mapping(model.get("variants")))
             for member in _seq(model.get("union")):
                 refs |= type_names(_str(member))
             for fname, field in _mapping(model.get("fields")).items():
                 type_text = _str(_mapping(field).get("type"))
                 if type_text == "enum":
-                    defines.add(f"{name}{pascal(fname)}")
+                    defines.add(inline_enum_name(name, fname))
                 else:
                     refs |= type_names(type_text)
         return SpecScan(

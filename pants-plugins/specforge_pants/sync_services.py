@@ -30,7 +30,7 @@ from pants.engine.rules import Get, collect_rules, goal_rule
 from pants.option.option_types import BoolOption
 from pants.util.logging import LogLevel
 
-from specforge.layout import pascal
+from specforge import layout
 from specforge_pants.engine import SpecforgeEnginePex
 from specforge_pants.generate import write_atomically
 from specforge_pants.links import LinkedOutputError, LinkedPaths, linked_spec_errors
@@ -38,7 +38,7 @@ from specforge_pants.module_mapper import AllSpecTargets
 from specforge_pants.target_types import SpecSourceField
 from specforge_pants.unowned import UnownedSpecs
 
-COMPOSE = "infra/compose.yml"
+COMPOSE = layout.COMPOSE_PATH
 OUT = "__specforge_scaffold"
 
 
@@ -61,16 +61,6 @@ class SyncServicesSubsystem(GoalSubsystem):
 class SyncServices(Goal):
     subsystem_cls = SyncServicesSubsystem
     environment_behavior = Goal.EnvironmentBehavior.LOCAL_ONLY
-
-
-def is_controller(rel: str) -> bool:
-    parts = Path(rel).parts
-    return (
-        len(parts) == 6
-        and parts[2] == "src"
-        and parts[4] == "controllers"
-        and parts[5] != "__init__.py"
-    )
 
 
 @goal_rule(desc="Sync services with services.yml", level=LogLevel.DEBUG)
@@ -154,12 +144,13 @@ async def sync_services(
     for rel in create:
         write_atomically(root, rel, contents[rel])
         console.print_stdout(f"created {rel}")
-        service = Path(rel).parts[1]
-        main = f"services/{service}/src/{service}/main.py"
-        if is_controller(rel) and main not in create:
-            domain = Path(rel).stem
+        controller = layout.controller_of(rel)
+        main = layout.main_path(controller[0]) if controller else ""
+        if controller and main not in create:
+            domain = controller[1]
             console.print_stdout(
-                f"  wire it: pass {domain}={pascal(domain)}() to create_app/create_worker in {main}"
+                f"  wire it: pass {domain}={layout.controller_impl_class(domain)}() to "
+                f"create_app/create_worker in {main}"
             )
     if compose_stale:
         write_atomically(root, COMPOSE, contents[COMPOSE])

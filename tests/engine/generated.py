@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
-from specforge.build import load_project
+from specforge.frontend import load_project
 from specforge.layout import service_root
 from specforge.render import generate_files, write_tree
 from tests.engine.cases import HERE, spec_language_files

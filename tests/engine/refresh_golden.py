@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from specforge.build import load_project
+from specforge.frontend import load_project
 from specforge.layout import service_of
 from specforge.render import generate_files
 from specforge.sources import iter_spec_files

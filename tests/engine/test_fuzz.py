@@ -7,7 +7,7 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from specforge.build import check_sources
+from specforge.frontend import check_sources
 from tests.engine.cases import spec_language_files
 
 KINDS = (

@@ -30,7 +30,7 @@ from faststream.redis import RedisBroker, TestRedisBroker
 from hypothesis import HealthCheck, given, settings
 
 from specforge import ir, layout, namespace
-from specforge.build import check_sources
+from specforge.frontend import check_sources
 from specforge.render import generate_files, write_tree
 from specforge.render.common import ruff_binary, ruff_config_args
 from tests.engine.spec_strategies import SpecProject, model_value, spec_projects, valid_value

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from specforge import model_graph
-from specforge.build import check_sources
+from specforge.frontend import check_sources
 from specforge.render import generate_files, write_tree
 
 MODELS = "shared/spec/models.yaml"

@@ -14,7 +14,7 @@ import pytest
 from _pytest.fixtures import SubRequest
 
 from specforge import namespace
-from specforge.build import load_project
+from specforge.frontend import load_project
 from tests.engine.generated import generate, render_repo_files
 
 PROJECT = load_project(render_repo_files())

@@ -120,7 +120,7 @@ def test_generation_is_deterministic(generated_tree: Path, tmp_path: Path) -> No
 
 def test_one_target_at_a_time_gives_the_same_files(generated_tree: Path) -> None:
     """As under Pants: each target generated alone, with the files it uses only indexed."""
-    from specforge.build import check_sources
+    from specforge.frontend import check_sources
     from specforge.render import generate_files
 
     files = render_repo_files()

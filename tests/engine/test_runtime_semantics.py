@@ -17,7 +17,7 @@ import pydantic_core
 import pytest
 from pydantic import AnyUrl, AwareDatetime, EmailStr, Field, TypeAdapter
 
-from specforge.build import check_sources
+from specforge.frontend import check_sources
 from specforge.numeric import decimal_digits, shown
 from specforge.patterns import PatternChecker, estimate, rust_message
 from specforge.typeexpr import MAX_TYPE_DEPTH, TypeSyntaxError, parse_type
@@ -132,7 +132,7 @@ def test_the_estimate_grows_with_what_the_engine_expands() -> None:
 def test_pydantic_core_is_imported_only_when_needed() -> None:
     script = (
         "import sys\n"
-        "from specforge.build import check_sources\n"
+        "from specforge.frontend import check_sources\n"
         "spec = %r\n"
         "assert check_sources({'shared/spec/models.yaml': spec})[1] == []\n"
         "print('pydantic_core' in sys.modules, 'pydantic' in sys.modules)\n"

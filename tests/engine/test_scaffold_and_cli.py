@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from specforge import cli
-from specforge.build import check_sources
+from specforge.frontend import check_sources
+from specforge.layout import COMPOSE_PATH
 from specforge.render.common import ruff_binary, ruff_config_args
-from specforge.scaffold import BEGIN, COMPOSE_PATH, END, merge_compose, scaffold
+from specforge.scaffold import BEGIN, END, merge_compose, scaffold
 
 SERVICES = """\
 services:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from specforge.build import check_sources
 from specforge.cli import main
 from specforge.errors import Location, SpecError
+from specforge.frontend import check_sources
 from specforge.sources import (
     DIRECTORY,
     HIDDEN,

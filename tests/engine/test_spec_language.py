@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from specforge import ir
-from specforge.build import load_project
 from specforge.cli import main
+from specforge.frontend import load_project
 from tests.engine.cases import SPEC_LANGUAGE, spec_language_files
 
 
@@ -25,7 +25,7 @@ def test_check_accepts_every_example(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_check_discovers_every_spec_of_the_repo() -> None:
-    from specforge.build import iter_spec_files
+    from specforge.sources import iter_spec_files
 
     assert list(iter_spec_files(str(SPEC_LANGUAGE))) == [
         "services.yml",
@@ -172,7 +172,7 @@ models:
       i: {type: "literal[7]", default: 7}
 """
     # YAML 1.2: `yes` is a string, so it does not fit a bool.
-    from specforge.build import check_sources
+    from specforge.frontend import check_sources
 
     _, errors = check_sources({"shared/spec/models.yaml": models})
     assert [e.path for e in errors] == ["models.Sample.fields.g.default"]
@@ -190,7 +190,7 @@ models:
 
 
 def test_service_local_models_are_visible_to_their_service_only(tmp_path: Path) -> None:
-    from specforge.build import check_sources
+    from specforge.frontend import check_sources
 
     files = {
         "shared/spec/models.yaml": "models:\n  Shared:\n    fields: {id: {type: int}}\n",

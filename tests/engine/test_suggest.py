@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from specforge import errors
-from specforge.build import check_sources
 from specforge.errors import SUGGESTION_BUDGET, Diagnostics, suggest
+from specforge.frontend import check_sources
 
 
 def reference(name: str, candidates: Iterable[str]) -> str:

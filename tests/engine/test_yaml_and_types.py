@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from specforge import yamlio
-from specforge.build import check_sources
 from specforge.errors import Diagnostics, Location, suggest
+from specforge.frontend import check_sources
 from specforge.typeexpr import TypeExpr, TypeSyntaxError, parse_type
 from specforge.yamlio import Mapping, Node, Scalar, Sequence, load_yaml, resolve_plain
 from tests.engine.cases import spec_language_files

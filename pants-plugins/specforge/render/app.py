@@ -50,7 +50,7 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
     uses_broker = any(d.subscribes or d.publishes for d in views)
     source = render(
         "app.py.j2",
-        header=header(files or f"services/{service}/spec/"),
+        header=header(files or layout.spec_dir(service) + "/"),
         service=Ident(service),
         domains=views,
         router_imports=router_imports,

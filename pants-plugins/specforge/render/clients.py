@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 
 from specforge import ir, layout, namespace
 from specforge.emit.code import Ident, Python, py, py_join, py_str
+from specforge.http_facts import IDEMPOTENT_METHODS
 from specforge.render.common import Imports, TypeNamer, header, render
 from specforge.render.domain import ErrorView, ParamView, param_view, signature, text
 from specforge.rest_paths import split_path
-
-IDEMPOTENT_METHODS = ("GET", "PUT", "DELETE")
 
 
 @dataclass(frozen=True)

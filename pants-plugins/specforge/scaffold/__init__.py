@@ -19,13 +19,12 @@ from specforge.emit.code import Ident
 from specforge.emit.escape import yaml_string
 from specforge.emit.templates import make_environment
 from specforge.graph import reaches
-from specforge.layout import pascal
 from specforge.render.common import HERE as RENDER_TEMPLATES_DIR
 from specforge.render.common import Imports, TypeNamer, dotted, format_files
 from specforge.render.domain import operation_view
 
 HERE = Path(__file__).parent
-COMPOSE_PATH = "infra/compose.yml"
+
 BEGIN = "  # >>> services.yml (managed by `./pants sync-services`; edits here are replaced) >>>"
 END = "  # <<< services.yml <<<"
 INFRA_ENV = {"redis": ("REDIS_URL", "redis://redis:6379")}
@@ -48,17 +47,9 @@ class DomainRef:
     class_name: Ident
 
 
-def controller_path(service: str, domain: str) -> str:
-    return f"services/{service}/src/{service}/controllers/{domain}.py"
-
-
-def controller_class(domain: str) -> str:
-    return pascal(domain)
-
-
 def render_controller(domain: ir.Domain) -> str:
     protocol_module = f"{layout.domain_package(domain.service, domain.name)}.protocol"
-    class_name = controller_class(domain.name)
+    class_name = layout.controller_impl_class(domain.name)
     imports = Imports(reserved=frozenset({class_name}))
     namer = TypeNamer(imports)
     ops = [operation_view(op, namer) for op in domain.operations]
@@ -79,7 +70,8 @@ def render_controller(domain: ir.Domain) -> str:
 def service_files(project: ir.Project, entry: ir.ServiceEntry) -> dict[str, str]:
     """Every file of a new service of the entry's type."""
     name, kind = entry.name, entry.type.value
-    base = f"services/{name}"
+    base = layout.service_dir(name)
+    package = layout.service_package_dir(name)
     ctx = {"name": Ident(name), "description": entry.description}
     if entry.type is ir.ServiceType.DEFAULT:
         return {
@@ -98,18 +90,17 @@ def service_files(project: ir.Project, entry: ir.ServiceEntry) -> dict[str, str]
             )
         }
     domains = [
-        DomainRef(Ident(d.name), Ident(controller_class(d.name))) for d in project.domains_of(name)
+        DomainRef(Ident(d.name), Ident(layout.controller_impl_class(d.name)))
+        for d in project.domains_of(name)
     ]
     files = {
         f"{base}/BUILD": _render(f"{kind}/service.BUILD.j2", **ctx),
         f"{base}/Dockerfile": _render(f"{kind}/Dockerfile.j2", **ctx),
-        f"{base}/spec/BUILD": _render("common/spec.BUILD.j2", **ctx),
-        f"{base}/src/{name}/BUILD": _render("common/src.BUILD.j2", **ctx),
-        f"{base}/src/{name}/__init__.py": _render("common/init.py.j2", **ctx),
-        f"{base}/src/{name}/main.py": _render(f"{kind}/main.py.j2", domains=domains, **ctx),
-        f"{base}/src/{name}/controllers/__init__.py": _render(
-            "common/controllers_init.py.j2", **ctx
-        ),
+        f"{layout.spec_dir(name)}/BUILD": _render("common/spec.BUILD.j2", **ctx),
+        f"{package}/BUILD": _render("common/src.BUILD.j2", **ctx),
+        f"{package}/__init__.py": _render("common/init.py.j2", **ctx),
+        layout.main_path(name): _render(f"{kind}/main.py.j2", domains=domains, **ctx),
+        f"{package}/controllers/__init__.py": _render("common/controllers_init.py.j2", **ctx),
         f"{base}/tests/BUILD": _render("common/tests.BUILD.j2", **ctx),
         f"{base}/tests/test_smoke.py": _render(f"{kind}/test_smoke.py.j2", **ctx),
     }
@@ -126,11 +117,11 @@ def scaffold(project: ir.Project, compose: str | None) -> dict[str, str]:
         files.update(service_files(project, entry))
     for domain in project.domains:
         if domain.service in python_services:
-            files[controller_path(domain.service, domain.name)] = render_controller(domain)
+            files[layout.controller_path(domain.service, domain.name)] = render_controller(domain)
     services = {s.name for s in project.registry.services}
     python = {p: t for p, t in files.items() if p.endswith(".py")}
     files.update(format_files(python, first_party=services))
-    files[COMPOSE_PATH] = merge_compose(compose, managed_block(project))
+    files[layout.COMPOSE_PATH] = merge_compose(compose, managed_block(project))
     return files
 
 

@@ -1,0 +1,92 @@
+"""The frontend: from spec files to the IR.
+
+Pass 1 (`read.py` and `read_<kind>.py`) reads each file into raw, located structures
+(`raw.py`), checking what one file can tell. Pass 2 resolves them, stage by stage in the order
+of `_resolve` below, into the frozen IR (`specforge.ir`), checking what needs several files.
+Every problem is collected; the IR is returned only when there are none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Mapping as MappingABC
+
+from specforge import ir
+from specforge.errors import Diagnostics, SpecError, SpecErrors
+from specforge.frontend import (
+    events,
+    generated_names,
+    manifests,
+    models,
+    operations,
+    registry,
+    scope,
+)
+from specforge.frontend.context import Resolution
+from specforge.frontend.raw import RawSpecs
+from specforge.frontend.read import read_file
+from specforge.layout import classify
+from specforge.sources import without_duplicates
+
+
+def load_project(sources: MappingABC[str, str]) -> ir.Project:
+    """Build the IR from spec files given as {repo-relative path: text}.
+
+    Raises SpecErrors with every problem found, sorted, when the specs are invalid.
+    """
+    project, errors = check_sources(sources)
+    if errors:
+        raise SpecErrors(errors)
+    assert project is not None
+    return project
+
+
+def check_sources(
+    sources: MappingABC[str, str], *, shallow: Iterable[str] = ()
+) -> tuple[ir.Project | None, list[SpecError]]:
+    """Like load_project, but returns (project or None, sorted errors) instead of raising.
+
+    Models and events files named in `shallow` are only indexed: their names (models,
+    variants, enums, events) are defined and resolvable, but their fields are neither built nor
+    validated. Code generation uses this for the files a target merely depends on (each is
+    fully checked by its own target); `check` never does.
+    """
+    diags = Diagnostics()
+    sources = without_duplicates(sources, diags)
+    raw = RawSpecs(diags)
+    shallow = frozenset(shallow)
+    for path in sorted(sources):
+        read_file(raw, classify(path), sources[path], shallow=path in shallow)
+    project = _resolve(Resolution(raw))
+    errors = diags.sorted()
+    return (None if errors else project), errors
+
+
+def _resolve(ctx: Resolution) -> ir.Project:
+    """Pass 2, in dependency order: names, then types, then what refers to them."""
+    scope.define_names(ctx)
+    models.build_enums(ctx)
+    models.build_models(ctx)
+    built_events = events.build_events(ctx)
+    domains = operations.build_domains(ctx, built_events)
+    built_manifests = manifests.build_manifests(ctx, domains)
+    registry.check_registry_references(ctx)
+    registry.check_service_directories(ctx)
+    models.check_model_depth(ctx)
+    generated_names.check_generated_names(ctx, built_manifests)
+    return ir.Project(
+        files=tuple(sorted(ctx.raw.files)),
+        models=tuple(ctx.ir_models[k] for k in ctx.model_order),
+        enums=tuple(
+            ctx.ir_enums[(e.origin.scope, e.name)]
+            for e in ctx.raw.enums
+            if (e.origin.scope, e.name) in ctx.ir_enums
+        ),
+        events=tuple(built_events.values()),
+        domains=tuple(domains),
+        manifests=tuple(built_manifests),
+        registry=ctx.raw.registry,
+    )
+
+
+__all__ = ["check_sources", "load_project"]

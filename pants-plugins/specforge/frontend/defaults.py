@@ -1,0 +1,141 @@
+"""Defaults (pass 2): a YAML value converted to the Python value of its field's type, then
+validated by the generated type's own schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+
+from specforge import ir, values
+from specforge.errors import suggest
+from specforge.frontend.context import Resolution
+from specforge.frontend.display import type_name
+from specforge.numeric import decimal_problem, int64_problem, number_problem
+from specforge.yamlio import Mapping, Node, Scalar, Sequence, kind_of
+
+
+def convert_default(
+    ctx: Resolution,
+    node: Node,
+    ftype: ir.TypeRef,
+    constraints: ir.Constraints,
+    path: str,
+) -> ir.DefaultValue | ir._NoDefault:
+    """The typed default, or NO_DEFAULT after reporting why the value does not fit."""
+    try:
+        value = typed_value(node, ftype)
+    except Misfit as e:
+        ctx.diags.error(e.node.loc, path, f"default does not fit the type: {e}")
+        return ir.NO_DEFAULT
+    # The generated type's own validation (pydantic-core), quoted when it says no.
+    problem = values.default_problem(value, ftype, constraints, ctx.patterns)
+    if problem:
+        ctx.diags.error(node.loc, path, problem)
+        return ir.NO_DEFAULT
+    return value
+
+
+class Misfit(Exception):
+    def __init__(self, node: Node, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+def typed_value(node: Node, t: ir.TypeRef) -> ir.DefaultValue:
+    """Convert a YAML value to the Python value of type `t`, or raise Misfit."""
+    if isinstance(t, ir.ListType):
+        if not isinstance(node, Sequence):
+            raise Misfit(node, f"expected a list, got {kind_of(node)}")
+        return tuple(typed_value(item, t.item) for item in node.items)
+    if isinstance(t, ir.DictType):
+        if not isinstance(node, Mapping):
+            raise Misfit(node, f"expected a mapping, got {kind_of(node)}")
+        items: list[tuple[str, ir.DefaultValue]] = []
+        for k, v in node.items:
+            if not isinstance(k.value, str):
+                raise Misfit(k, f"dict keys must be strings, got {kind_of(k)}")
+            items.append((k.value, typed_value(v, t.value)))
+        return ir.DefaultMapping(tuple(items))
+    if isinstance(t, ir.ModelType):
+        raise Misfit(
+            node,
+            f"a field of model type '{t.model.name}' cannot have a default; make it "
+            "'optional: true' instead",
+        )
+    if not isinstance(node, Scalar) or node.value is None:
+        raise Misfit(node, f"expected {type_name(t)}, got {kind_of(node)}")
+    value = node.value
+    if isinstance(t, ir.LiteralType):
+        if value != t.value or type(value) is not type(t.value):
+            raise Misfit(node, f"expected {t.value!r} (the literal), got {kind_of(node)}")
+        return value
+    if isinstance(t, ir.EnumType):
+        text = node.text if not isinstance(value, str) else value
+        if text not in t.enum.values:
+            raise Misfit(
+                node,
+                f"'{text}' is not a value of enum '{t.enum.name}'"
+                f"{suggest(text, t.enum.values)}; expected one of: {', '.join(t.enum.values)}",
+            )
+        return ir.EnumValue(t.enum, text)
+    kind = t.kind
+    expected = f"expected {type_name(t)}, got {kind_of(node)}"
+    if kind is ir.ScalarKind.BOOL:
+        if not isinstance(value, bool):
+            raise Misfit(node, expected)
+        return value
+    if kind is ir.ScalarKind.INT:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Misfit(node, expected)
+        problem = int64_problem(value, node.text)
+        if problem is not None:
+            raise Misfit(node, problem)
+        return value
+    if kind is ir.ScalarKind.FLOAT:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise Misfit(node, expected)
+        problem = number_problem(value, node.text)
+        if problem is not None:
+            raise Misfit(node, problem)
+        return float(value)
+    if kind is ir.ScalarKind.DECIMAL:
+        if isinstance(value, bool):
+            raise Misfit(node, expected)
+        if isinstance(value, float) and (problem := number_problem(value, node.text)):
+            raise Misfit(node, problem)
+        try:
+            d = decimal.Decimal(node.text if not isinstance(value, str) else value)
+        except decimal.InvalidOperation:
+            raise Misfit(node, f"expected a decimal number, got {kind_of(node)}") from None
+        problem = decimal_problem(d, node.text)
+        if problem is not None:
+            raise Misfit(node, problem)
+        return d
+    if not isinstance(value, str):
+        raise Misfit(node, expected)
+    if kind is ir.ScalarKind.STRING:
+        return value
+    if kind is ir.ScalarKind.BYTES:
+        return value.encode()
+    if kind is ir.ScalarKind.DATE:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise Misfit(node, f"expected a date like 2024-01-31, got '{value}'") from None
+    if kind is ir.ScalarKind.DATETIME:
+        try:
+            stamp = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise Misfit(
+                node, f"expected a datetime like 2024-01-31T12:00:00Z, got '{value}'"
+            ) from None
+        if stamp.tzinfo is None:
+            raise Misfit(node, f"datetimes are timezone-aware; add an offset to '{value}'")
+        return stamp
+    if kind is ir.ScalarKind.UUID:
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            raise Misfit(node, f"expected a UUID, got '{value}'") from None
+    raise Misfit(node, expected)  # pragma: no cover

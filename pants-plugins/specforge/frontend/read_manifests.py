@@ -1,0 +1,46 @@
+"""Reading a manifest (`services/<svc>/spec/manifest.yaml`): what a service consumes (pass 1)."""
+
+from __future__ import annotations
+
+from specforge.frontend.raw import LocatedName, RawConsumption, RawManifest, RawSpecs
+from specforge.layout import SpecFile
+from specforge.reader import Reader
+from specforge.yamlio import Mapping, kind_of
+
+
+def read_manifest(raw: RawSpecs, spec: SpecFile, top: Reader) -> None:
+    top.check_keys(("consumes",), required=("consumes",))
+    items = top.sequence("consumes")
+    manifest = RawManifest(spec, [])
+    for i, node in items or []:
+        path = top.sub("consumes") + f"[{i}]"
+        if not isinstance(node, Mapping):
+            raw.diags.error(
+                node.loc,
+                path,
+                "expected an entry such as {service: backend, domain: users, operations: "
+                f"[get_user]}}, got {kind_of(node)}",
+            )
+            continue
+        c = Reader(node, path, raw.diags, node.loc)
+        if not c.check_keys(
+            ("service", "domain", "operations"), ("service", "domain", "operations")
+        ) and not all(c.has(k) for k in ("service", "domain", "operations")):
+            continue
+        service = c.string("service", allow_empty=False)
+        domain = c.string("domain", allow_empty=False)
+        ops = c.names("operations", "an operation name")
+        if service is None or domain is None or ops is None:
+            continue
+        if not ops:
+            c.error("operations", "list at least one operation to consume")
+        manifest.consumes.append(
+            RawConsumption(
+                LocatedName(service, c.loc("service"), c.sub("service")),
+                LocatedName(domain, c.loc("domain"), c.sub("domain")),
+                [LocatedName(*o) for o in ops],
+                node.loc,
+                path,
+            )
+        )
+    raw.manifests.append(manifest)
