@@ -12,6 +12,7 @@ import datetime as dt
 import decimal
 import enum
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -264,6 +265,30 @@ class ErrorResponse:
     description: str
     name: str  # the status' reason phrase in PascalCase, e.g. "NotFound"
     loc: Location
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    """One declared error status of a domain (or of the operations a client consumes from a
+    service): the generated code has one exception class per kind, whichever operations
+    declare it."""
+
+    status: int
+    name: str  # the status' reason phrase in PascalCase, e.g. "NotFound"
+    declared_by: tuple[tuple[str, str], ...]  # (operation, its description of the error)
+
+
+def error_kinds(operations: Iterable[Operation]) -> tuple[ErrorKind, ...]:
+    """The error kinds the operations declare, by status."""
+    by_status: dict[int, list[tuple[str, str]]] = {}
+    names: dict[int, str] = {}
+    for op in operations:
+        for e in op.errors:
+            by_status.setdefault(e.status, []).append((op.name, e.description))
+            names[e.status] = e.name
+    return tuple(
+        ErrorKind(status, names[status], tuple(by_status[status])) for status in sorted(by_status)
+    )
 
 
 @dataclass(frozen=True)

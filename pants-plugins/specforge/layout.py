@@ -56,6 +56,18 @@ def inline_enum_name(model: str, field: str) -> str:
     return model + pascal(field)
 
 
+def service_of_generated(path: str) -> str | None:
+    """The service whose generated package holds `path`, else None."""
+    parts = PurePosixPath(path).parts
+    if (
+        len(parts) >= 5
+        and parts[0] == SERVICES_DIR
+        and parts[2:5] == ("src", parts[1], "generated")
+    ):
+        return parts[1]
+    return None
+
+
 def service_of_dir(directory: str) -> str | None:
     """`backend` for `services/backend/spec` (or `.../services/backend/spec`), else None."""
     parts = PurePosixPath(directory).parts
@@ -207,7 +219,8 @@ def modules_for(spec: SpecFile) -> tuple[str, ...]:
         return (events_module(),) if spec.service is None else ()
     if spec.kind is SpecKind.DOMAIN and spec.service:
         pkg = domain_package(spec.service, spec.stem)
-        return (pkg, f"{pkg}.protocol", f"{pkg}.router")
+        # router: its HTTP operations; subscribers: its subscribed ones (each only when it has any).
+        return (pkg, f"{pkg}.protocol", f"{pkg}.router", f"{pkg}.subscribers")
     if spec.kind is SpecKind.MANIFEST and spec.service:
         return (clients_module(spec.service),)
     return ()

@@ -101,15 +101,30 @@ EVENTS_MODULE = (
         "weakref",
     }
 )
-PROTOCOL_MODULE = ANNOTATION_IMPORTS | {"BaseModel", "ClassVar", "ErrorBody", "Protocol"}
+PROTOCOL_MODULE = ANNOTATION_IMPORTS | {"ClassVar", "Protocol"}
 # What a router module defines itself (imports cannot take these names).
-ROUTER_DEFINES = frozenset({"_http_error", "_log", "create_router", "register_subscribers"})
+ROUTER_DEFINES = frozenset({"_DeclaredErrorsRoute", "_log", "create_router"})
 ROUTER_MODULE = (
     ANNOTATION_IMPORTS
     | BROKER_IMPORTS
     | ROUTER_DEFINES
-    | {"APIRouter", "ErrorBody", "HTTPException", "Path", "Query", "Response", "logging"}
+    | {
+        "APIRoute",
+        "APIRouter",
+        "Any",
+        "Callable",
+        "Coroutine",
+        "ErrorBody",
+        "HTTPException",
+        "Path",
+        "Query",
+        "Request",
+        "Response",
+        "logging",
+    }
 )
+SUBSCRIBERS_DEFINES = frozenset({"register_subscribers"})
+SUBSCRIBERS_MODULE = ANNOTATION_IMPORTS | BROKER_IMPORTS | SUBSCRIBERS_DEFINES
 CLIENTS_MODULE = ANNOTATION_IMPORTS | {
     "Any",
     "DEFAULT_BACKOFF",
@@ -130,7 +145,10 @@ CLIENTS_MODULE = ANNOTATION_IMPORTS | {
     "quote",
 }
 APP_MODULE = BROKER_IMPORTS | {
+    "AbstractAsyncContextManager",
+    "AsyncExitStack",
     "AsyncIterator",
+    "_open_controllers",
     "FastAPI",
     "FastStream",
     "SERVICE",
@@ -147,14 +165,20 @@ IMPORTED = (
     | BROKER_IMPORTS
     | SCHEMA_HOOK_IMPORTS
     | {
+        "APIRoute",
         "APIRouter",
+        "Any",
         "BaseModel",
+        "Callable",
+        "Coroutine",
+        "ErrorBody",
         "ClassVar",
         "ConfigDict",
         "HTTPException",
         "Path",
         "Protocol",
         "Query",
+        "Request",
         "Response",
         "RootModel",
         "StrEnum",
@@ -162,7 +186,13 @@ IMPORTED = (
     }
 )
 ALL_MODULES = (
-    SCHEMAS_MODULE | EVENTS_MODULE | PROTOCOL_MODULE | ROUTER_MODULE | CLIENTS_MODULE | APP_MODULE
+    SCHEMAS_MODULE
+    | EVENTS_MODULE
+    | PROTOCOL_MODULE
+    | ROUTER_MODULE
+    | SUBSCRIBERS_MODULE
+    | CLIENTS_MODULE
+    | APP_MODULE
 )
 
 # -- derived names: what the generated code calls the things a spec declares -------------------
@@ -176,9 +206,9 @@ def domain_error_class(domain: str) -> str:
     return f"{pascal(domain)}Error"
 
 
-def error_class(operation: str, phrase: str) -> str:
-    """The exception a controller raises for a declared error: `GetUserNotFound`."""
-    return f"{pascal(operation)}{phrase}"
+def error_class(domain: str, phrase: str) -> str:
+    """The exception a controller raises for a declared error kind: `UsersNotFound`."""
+    return f"{pascal(domain)}{phrase}"
 
 
 def client_class(service: str) -> str:
@@ -189,8 +219,9 @@ def client_error_class(service: str) -> str:
     return f"{pascal(service)}Error"
 
 
-def client_error_subclass(service: str, operation: str, phrase: str) -> str:
-    return f"{pascal(service)}{error_class(operation, phrase)}"
+def client_error_subclass(service: str, phrase: str) -> str:
+    """The exception a client raises for a declared error kind: `BackendNotFound`."""
+    return f"{pascal(service)}{phrase}"
 
 
 def event_constant(event: str) -> str:
@@ -463,7 +494,8 @@ def _assign(
 ) -> list[str]:
     """Python names for `names` (unique within them): a name keeps its spelling unless it
     starts with '_', is a keyword, or is in `needs_rename`; then it loses its leading
-    underscores and gains trailing ones until it is free. Names that need no renaming are
+    underscores (a digit it would then start with gets a `<fallback>_` prefix) and gains trailing
+    ones until it is free. Names that need no renaming are
     claimed first, so that renaming never takes a name the spec uses as it is."""
 
     def bad(n: str) -> bool:
@@ -476,6 +508,8 @@ def _assign(
             out.append(name)
             continue
         candidate = name.lstrip("_") or fallback
+        if candidate[0].isdigit():  # `_6th` cannot become `6th`
+            candidate = f"{fallback}_{candidate}"
         while bad(candidate) or candidate in taken:
             candidate += "_"
         taken.add(candidate)

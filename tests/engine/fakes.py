@@ -22,7 +22,7 @@ def users_controller() -> Any:
 
         async def create_user(self, payload: Any) -> Any:
             if any(u.email == payload.email for u in self.rows.values()):
-                raise p.CreateUserConflict()
+                raise p.UsersConflict()
             user = s.UserRead(
                 id=len(self.rows) + 1,
                 created_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
@@ -40,7 +40,7 @@ def users_controller() -> Any:
 
         async def get_user(self, user_id: int) -> Any:
             if user_id not in self.rows:
-                raise p.GetUserNotFound(f"no user {user_id}")
+                raise p.UsersNotFound(f"no user {user_id}")
             return self.rows[user_id]
 
         async def update_user(self, user_id: int, payload: Any) -> Any:
@@ -73,9 +73,9 @@ def notes_controller() -> Any:
 
         async def add_note(self, payload: Any) -> Any:
             if payload.text == "reject":
-                raise p.AddNoteUnprocessableContent("no thanks")
+                raise p.NotesUnprocessableContent("no thanks")
             if payload.text == "busy":
-                raise p.AddNoteServiceUnavailable()
+                raise p.NotesServiceUnavailable()
             self.notes.append(payload)
             return payload
 
@@ -100,6 +100,8 @@ def notes_controller() -> Any:
             return shared.Pet(shared.Dog(kind="dog", good=True))
 
         async def replace_note(self, note_id: int, payload: Any) -> Any:
+            if note_id == 0:
+                raise p.NotesServiceUnavailable()
             return local.Note(**{**payload.model_dump(), "text": f"{note_id}:{payload.text}"})
 
     return Notes()
@@ -116,7 +118,7 @@ def oddities_controller() -> Any:
         async def find_odd(self, str_: str, **query: Any) -> Any:
             self.calls.append({"str": str_, **query})
             if str_ == "none":
-                raise p.FindOddNotFound()
+                raise p.OdditiesNotFound()
             return local.Odd(class_=str_, secret=query["self_"], int_=query["controller_"])
 
         async def shape_of(self, payload: Any) -> Any:

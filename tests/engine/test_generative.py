@@ -171,7 +171,7 @@ class Controller:
         async def call(*args: Any, **kwargs: Any) -> Any:
             self.calls.append((op.name, args or kwargs))
             if self.failing and op.errors:
-                raise getattr(protocol, namespace.error_class(op.name, op.errors[0].name))()
+                raise getattr(protocol, namespace.error_class(op.domain, op.errors[0].name))()
             if op.output is None:
                 return None
             return valid_value({"type": type_text(op.output)}, project.scope)
@@ -276,9 +276,7 @@ async def call_consumed_routes(
                     assert result is None
                 if op.errors:
                     controller.failing = True
-                    error = namespace.client_error_subclass(
-                        consumption.service, op.name, op.errors[0].name
-                    )
+                    error = namespace.client_error_subclass(consumption.service, op.errors[0].name)
                     with pytest.raises(getattr(clients, error)) as raised:
                         await method(*args, **kwargs)
                     assert raised.value.status_code == op.errors[0].status

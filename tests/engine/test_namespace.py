@@ -15,7 +15,7 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from specforge.namespace import field_py_names, param_py_names
+from specforge.namespace import enum_member_py_names, field_py_names, param_py_names
 from tests.engine.fakes import oddities_controller
 from tests.engine.generated import load
 
@@ -60,6 +60,10 @@ def test_renaming_rules() -> None:
         "publish_a_",
         "id",
     ]
+    # Without its underscores, `_6th` would start with a digit (found by the hostile fuzzer).
+    assert field_py_names(["_6th", "__", "field__6th"], ()) == ["field_6th", "field", "field__6th"]
+    assert param_py_names(["_1", "param_1"]) == ["param_1_", "param_1"]
+    assert enum_member_py_names(["_9"]) == ["member_9"]
 
 
 @pytest.mark.filterwarnings("error")  # pydantic warns of fields that shadow its attributes
@@ -190,6 +194,6 @@ async def test_client_sends_wire_names(odd_app: tuple[Any, Any]) -> None:
         assert odd.class_ == "a b?&" and odd.int_ == 4 and odd.secret == "s"
         shape = await backend.shape_of(odd)
         assert shape.root.radius == 4
-        with pytest.raises(clients.BackendFindOddNotFound):
+        with pytest.raises(clients.BackendNotFound):
             await backend.find_odd("none", private=1)
     assert controller.calls[0]["str"] == "a b?&" and controller.calls[0]["payload_"] is False

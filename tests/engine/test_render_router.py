@@ -132,6 +132,25 @@ async def test_notes_operations(app_client: tuple[AsyncClient, Any, Any]) -> Non
     assert (await client.get("/notes/pets/" + "x" * 21)).status_code == 422
     replaced = await client.put("/notes/7", json={"text": "new"})
     assert replaced.json()["text"] == "7:new"
+    # One exception class per declared status of the domain; raised without a detail, it
+    # answers with the description of the operation that raised it.
+    read_only = await client.put("/notes/0", json={"text": "new"})
+    assert read_only.status_code == 503 and read_only.json() == {"detail": "the store is read-only"}
+
+
+def test_one_exception_class_per_declared_status(generated: Path) -> None:
+    protocol = load("backend.generated.notes.protocol")
+    kinds = {
+        name: getattr(cls, "status_code")  # noqa: B009 (a class of the generated module)
+        for name, cls in vars(protocol).items()
+        if isinstance(cls, type)
+        and issubclass(cls, protocol.NotesError)
+        and cls is not protocol.NotesError
+    }
+    assert kinds == {"NotesUnprocessableContent": 422, "NotesServiceUnavailable": 503}
+    assert protocol.NotesServiceUnavailable.__doc__ == (
+        "Service Unavailable (503), declared by `add_note` and `replace_note`."
+    )
 
 
 async def test_openapi_documents_declared_errors(app_client: tuple[AsyncClient, Any, Any]) -> None:
@@ -154,7 +173,7 @@ async def test_an_undeclared_error_is_a_logged_500(
     protocol = load("backend.generated.users.protocol")
 
     async def list_users(**_: Any) -> Any:
-        raise protocol.CreateUserConflict("e-mail taken")
+        raise protocol.UsersConflict("e-mail taken")
 
     users.list_users = list_users
     with caplog.at_level("ERROR"):
@@ -162,7 +181,7 @@ async def test_an_undeclared_error_is_a_logged_500(
     assert answer.status_code == 500
     assert answer.json() == {"detail": "internal error"}
     assert (
-        "contract violation: list_users raised CreateUserConflict (409), which its spec does not "
+        "contract violation: list_users raised UsersConflict (409), which its spec does not "
         "declare; answered 500"
     ) in caplog.text
 
@@ -177,3 +196,46 @@ async def test_an_undeclared_error_is_a_logged_500(
     users.get_user = get_user
     gone = await client.get("/users/3")
     assert gone.status_code == 404 and gone.json() == {"detail": "user 3 is gone"}
+
+
+def tracked(controller: Any, name: str, log: list[str]) -> Any:
+    """The controller, turned into an async context manager that logs its entry and exit."""
+
+    class Tracked(type(controller)):  # type: ignore[misc]
+        async def __aenter__(self) -> Any:
+            log.append(f"enter {name}")
+            return self
+
+        async def __aexit__(self, *exc_info: object) -> None:
+            log.append(f"exit {name}")
+
+    controller.__class__ = Tracked
+    return controller
+
+
+async def test_controllers_that_are_context_managers_live_as_long_as_the_app(
+    generated: Path,
+) -> None:
+    """The lifespan hook: the app enters the controllers that are async context managers when
+    it starts, in the order of its domains, and exits them in reverse when it stops; the others
+    are left alone."""
+    m = modules()
+    log: list[str] = []
+    users = tracked(users_controller(), "users", log)
+    oddities = tracked(oddities_controller(), "oddities", log)
+    broker = m["events"].make_broker(REDIS_URL)
+    app = m["app"].create_app(
+        users=users, notes=notes_controller(), oddities=oddities, broker=broker
+    )
+    async with TestRedisBroker(broker), app.router.lifespan_context(app):
+        assert log == ["enter oddities", "enter users"]
+        log.append("serving")
+    assert log == ["enter oddities", "enter users", "serving", "exit users", "exit oddities"]
+
+    log.clear()
+    worker = m["app"].create_worker(
+        users=users, notes=notes_controller(), oddities=oddities, broker=broker
+    )
+    async with worker.lifespan_context():
+        log.append("working")
+    assert log == ["enter oddities", "enter users", "working", "exit users", "exit oddities"]

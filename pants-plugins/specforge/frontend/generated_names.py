@@ -12,7 +12,7 @@ from specforge.layout import pascal
 
 def check_generated_names(ctx: Resolution, manifests: list[ir.Manifest]) -> None:
     """The class names specforge derives from spec names (`UsersController`,
-    `GetUserNotFound`, `BackendClient`, ...) must not collide with type names (which are
+    `UsersNotFound`, `BackendClient`, ...) must not collide with type names (which are
     imported next to them) nor with each other within one generated module."""
     derived: dict[str, str] = {}  # generated class name -> what generates it
 
@@ -27,6 +27,7 @@ def check_generated_names(ctx: Resolution, manifests: list[ir.Manifest]) -> None
 
     pascal_domains: dict[tuple[str, str], str] = {}
     client_modules: dict[str, dict[str, str]] = {}
+    client_statuses: dict[str, set[int]] = {}
     for d in ctx.raw.domains:
         service = d.spec.service
         assert service is not None
@@ -56,6 +57,8 @@ def check_generated_names(ctx: Resolution, manifests: list[ir.Manifest]) -> None
             "domain",
         )
         client = client_modules.setdefault(service, {})
+        kinds: set[int] = set()  # one exception class per declared status of the domain
+        client_kinds = client_statuses.setdefault(service, set())  # per status of the service
         for op in d.operations:
             if any(
                 op.name in (namespace.publisher(e), namespace.subscriber(e))
@@ -68,25 +71,31 @@ def check_generated_names(ctx: Resolution, manifests: list[ir.Manifest]) -> None
                     "of an event of shared/spec/events.yaml; rename the operation",
                 )
             for e in op.errors:
-                what = f"the exception of error {e.status} of operation '{op.name}' ({where})"
+                what = f"the exception of error {e.status} of domain '{d.name}' ({where})"
                 path = f"{op.reader.path}.errors"
-                claim(protocol, namespace.error_class(op.name, e.name), what, e.loc, path)
-                claim(
-                    client,
-                    namespace.client_error_subclass(service, op.name, e.name),
-                    "the client " + what,
-                    e.loc,
-                    path,
-                )
+                if e.status not in kinds:
+                    kinds.add(e.status)
+                    claim(protocol, namespace.error_class(d.name, e.name), what, e.loc, path)
+                if e.status not in client_kinds:
+                    client_kinds.add(e.status)
+                    claim(
+                        client,
+                        namespace.client_error_subclass(service, e.name),
+                        f"the client exception of error {e.status} of service '{service}'",
+                        e.loc,
+                        path,
+                    )
     for m in manifests:
         module: dict[str, str] = {}
         for c in m.consumes:
             names = [namespace.client_class(c.service), namespace.client_error_class(c.service)]
-            names += [
-                namespace.client_error_subclass(c.service, op.name, e.name)
-                for op in c.operations
-                for e in op.errors
-            ]
+            names += sorted(
+                {
+                    namespace.client_error_subclass(c.service, e.name)
+                    for op in c.operations
+                    for e in op.errors
+                }
+            )
             for name in names:
                 if module.get(name, c.service) != c.service:
                     ctx.diags.error(

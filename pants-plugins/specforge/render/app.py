@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from specforge import ir, layout, namespace
-from specforge.emit.code import Ident
+from specforge.emit.code import Ident, Python
 from specforge.render.brokers import BROKERS
 from specforge.render.common import Imports, dotted, header, render
 
@@ -15,29 +15,34 @@ from specforge.render.common import Imports, dotted, header, render
 class DomainView:
     name: Ident  # also the keyword argument of create_app/create_worker
     controller: Ident
-    router: Ident  # the router module, imported under a private alias
-    rest: bool
-    subscribes: bool
-    publishes: bool
+    router: Ident | None  # its router module, imported under a private alias (HTTP operations)
+    subscribers: Ident | None  # its subscribers module, likewise (subscribed operations)
+    publishes: bool  # a route publishes: create_router() takes the broker
 
 
 def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str]:
     domains = project.domains_of(service)
     imports = Imports(reserved=frozenset(namespace.APP_MODULE | {d.name for d in domains}))
     views: list[DomainView] = []
-    router_imports = []
+    module_imports: list[tuple[Python, Ident, Ident]] = []  # from package import module as alias
     for d in domains:
-        package = layout.domain_package(service, d.name)
-        router = Ident(f"_{d.name}_router")
-        router_imports.append((dotted(package), router))
+        package = dotted(layout.domain_package(service, d.name))
+        router = subscribers = None
+        if any(op.rest is not None for op in d.operations):
+            router = Ident(f"_{d.name}_router")
+            module_imports.append((package, Ident("router"), router))
+        if any(op.subscribe is not None for op in d.operations):
+            subscribers = Ident(f"_{d.name}_subscribers")
+            module_imports.append((package, Ident("subscribers"), subscribers))
         views.append(
             DomainView(
                 name=Ident(d.name),
-                controller=imports.add(f"{package}.protocol", namespace.controller_class(d.name)),
+                controller=imports.add(
+                    layout.domain_package(service, d.name) + ".protocol",
+                    namespace.controller_class(d.name),
+                ),
                 router=router,
-                rest=any(op.rest is not None for op in d.operations),
-                subscribes=any(op.subscribe is not None for op in d.operations),
-                # create_router() takes the broker when a route publishes.
+                subscribers=subscribers,
                 publishes=any(
                     op.publish_on_success is not None and op.rest is not None for op in d.operations
                 ),
@@ -47,17 +52,17 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
     files = sorted(d.file for d in domains)
     # An operation that publishes is a route (create_router takes the broker) or an event
     # handler (register_subscribers does).
-    uses_broker = any(d.subscribes or d.publishes for d in views)
+    uses_broker = any(d.subscribers or d.publishes for d in views)
     source = render(
         "app.py.j2",
         header=header(files or layout.spec_dir(service) + "/"),
         service=Ident(service),
         domains=views,
-        router_imports=router_imports,
+        module_imports=module_imports,
         broker_module=dotted(b.module),
         broker_class=Ident(b.class_name),
         uses_broker=uses_broker,
-        subscribes=any(d.subscribes for d in views),
+        subscribes=any(d.subscribers for d in views),
         events_module=dotted(layout.events_module()),
         url_env=b.url_env,
         default_url=b.default_url,

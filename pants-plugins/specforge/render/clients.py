@@ -8,6 +8,7 @@ put into an f-string or a format string.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ from specforge import ir, layout, namespace
 from specforge.emit.code import Ident, Python, py, py_join, py_str
 from specforge.http_facts import IDEMPOTENT_METHODS
 from specforge.render.common import Imports, TypeNamer, header, render
-from specforge.render.domain import ErrorView, ParamView, param_view, signature, text
+from specforge.render.domain import ErrorView, ParamView, error_views, param_view, signature, text
 from specforge.rest_paths import split_path
 
 
@@ -60,7 +61,7 @@ def render_clients(project: ir.Project, manifest: ir.Manifest) -> tuple[str, str
     for c in manifest.consumes:
         defined |= {namespace.client_class(c.service), namespace.client_error_class(c.service)}
         defined |= {
-            namespace.client_error_subclass(c.service, op.name, e.name)
+            namespace.client_error_subclass(c.service, e.name)
             for op in c.operations
             for e in op.errors
         }
@@ -69,21 +70,20 @@ def render_clients(project: ir.Project, manifest: ir.Manifest) -> tuple[str, str
     adapters = Adapters()
     clients: list[ClientView] = []
     for producer in producers:
-        methods: list[MethodView] = []
-        errors: list[ErrorView] = []
-        for consumption in (c for c in manifest.consumes if c.service == producer):
-            for op in consumption.operations:
-                op_errors = tuple(
-                    ErrorView(
-                        Ident(namespace.client_error_subclass(producer, op.name, e.name)),
-                        e.status,
-                        e.description,
-                        Ident(op.name),
-                    )
-                    for e in op.errors
-                )
-                errors.extend(op_errors)
-                methods.append(method_view(op, namer, adapters, op_errors))
+        ops = [
+            op
+            for consumption in manifest.consumes
+            if consumption.service == producer
+            for op in consumption.operations
+        ]
+        errors = error_views(
+            ir.error_kinds(ops), functools.partial(namespace.client_error_subclass, producer)
+        )
+        by_status = {e.status: e for e in errors}
+        methods = [
+            method_view(op, namer, adapters, tuple(by_status[e.status] for e in op.errors))
+            for op in ops
+        ]
         clients.append(
             ClientView(
                 service=Ident(producer),
@@ -91,7 +91,7 @@ def render_clients(project: ir.Project, manifest: ir.Manifest) -> tuple[str, str
                 base_error=Ident(namespace.client_error_class(producer)),
                 url_env=namespace.url_env(producer),
                 methods=tuple(methods),
-                errors=tuple(errors),
+                errors=errors,
             )
         )
     type_adapter = imports.add("pydantic", "TypeAdapter") if adapters.names else None

@@ -1,12 +1,16 @@
 """One domain spec: a `Protocol` for its controller (with one exception class per declared
-error) and a FastAPI router bound to such a controller, plus its event subscriptions."""
+error kind), a FastAPI router bound to such a controller when it has HTTP operations, and its
+event subscriptions when it subscribes."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from specforge import ir, layout, namespace
 from specforge.emit.code import Ident, Python, py, py_join, py_str
+from specforge.http_facts import status_phrase
 from specforge.render.brokers import BROKERS
 from specforge.render.common import Imports, TypeNamer, constraint_args, header, render
 
@@ -24,16 +28,41 @@ class ParamView:
 
 @dataclass(frozen=True)
 class ErrorView:
+    """One declared error kind: its exception class (in a protocol or clients module)."""
+
     class_name: Ident
     status: int
-    description: str
-    operation: Ident
+    phrase: str  # the reason phrase, e.g. "Not Found"
+    operations: tuple[Ident, ...]  # the operations that declare it
 
     @property
     def doc(self) -> str:
         """The docstring of its exception class."""
-        end = "" if self.description.rstrip().endswith((".", "!", "?")) else "."
-        return f"{self.status} from `{self.operation}`: {self.description.strip()}{end}"
+        names = [f"`{o}`" for o in self.operations]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        return f"{self.phrase} ({self.status}), declared by {listed}."
+
+
+def error_views(
+    kinds: tuple[ir.ErrorKind, ...], class_name: Callable[[str], str]
+) -> tuple[ErrorView, ...]:
+    return tuple(
+        ErrorView(
+            Ident(class_name(k.name)),
+            k.status,
+            status_phrase(k.status),
+            tuple(Ident(op) for op, _ in k.declared_by),
+        )
+        for k in kinds
+    )
+
+
+@dataclass(frozen=True)
+class ResponseView:
+    """A declared error answer of one operation, in its route's `responses`."""
+
+    status: int
+    description: str
 
 
 @dataclass(frozen=True)
@@ -93,7 +122,7 @@ class OperationView:
     params: tuple[ParamView, ...]
     returns: Python
     has_result: bool
-    errors: tuple[ErrorView, ...]
+    responses: tuple[ResponseView, ...]
     rest: RestView | None = None
     publishes: Ident | None = None  # the publisher function of publish_on_success
     subscribe: Ident | None = None  # the subscribe function of the subscribed event
@@ -111,14 +140,6 @@ class OperationView:
     def call(self) -> Python:
         return call(self.params)
 
-    @property
-    def declared_statuses(self) -> Python:
-        """The statuses of its declared errors, as a tuple literal."""
-        statuses = sorted({e.status for e in self.errors})
-        if len(statuses) == 1:
-            return py("({},)", statuses[0])
-        return py("({})", py_join(", ", statuses))
-
 
 def text(value: str | None) -> str | None:
     """Spec text for a docstring or description, or None when there is nothing to say."""
@@ -130,13 +151,15 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
     controller = namespace.controller_class(domain.name)
     base_error = namespace.domain_error_class(domain.name)
     protocol_module = f"{package}.protocol"
-    router_module = f"{package}.router"
-    errors = {namespace.error_class(op.name, e.name) for op in domain.operations for e in op.errors}
+    kinds = ir.error_kinds(domain.operations)
+    errors = error_views(kinds, functools.partial(namespace.error_class, domain.name))
+    rest_ops = [op for op in domain.operations if op.rest is not None]
+    subscribed_ops = [op for op in domain.operations if op.subscribe is not None]
+    files: list[tuple[str, str]] = []
 
     # protocol.py
-    imports = Imports(reserved=frozenset({controller, base_error, "ErrorBody", *errors}))
+    imports = Imports(reserved=frozenset({controller, base_error, *(e.class_name for e in errors)}))
     namer = TypeNamer(imports)
-    ops = [operation_view(op, namer) for op in domain.operations]
     protocol = render(
         "protocol.py.j2",
         header=header(domain.file),
@@ -144,62 +167,79 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
         service=Ident(domain.service),
         controller=Ident(controller),
         base_error=Ident(base_error),
-        # ErrorBody and the domain's base error are for answers over HTTP.
-        http=any(op.rest is not None or op.errors for op in domain.operations),
+        # The base error is for answers over HTTP.
+        http=bool(rest_ops or errors),
+        errors=errors,
         class_var=imports.add("typing", "ClassVar"),
         protocol=imports.add("typing", "Protocol"),
-        base_model=imports.add("pydantic", "BaseModel"),
         imports=imports,
-        operations=ops,
+        operations=[operation_view(op, namer) for op in domain.operations],
     )
-
-    # router.py
-    rimports = Imports(reserved=namespace.ROUTER_DEFINES)
-    namer = TypeNamer(rimports)
+    files.append((layout.module_path(protocol_module, domain.service), protocol))
     b = BROKERS[broker]
-    broker_class = None
-    if any(op.publish_on_success or op.subscribe for op in domain.operations):
-        broker_class = rimports.add(b.module, b.class_name)
-    ops = [operation_view(op, namer, router=True) for op in domain.operations]
-    rest = [o for o in ops if o.rest is not None]
-    router = render(
-        "router.py.j2",
+
+    # router.py: the HTTP operations.
+    if rest_ops:
+        rimports = Imports(reserved=namespace.ROUTER_DEFINES)
+        namer = TypeNamer(rimports)
+        ops = [operation_view(op, namer, router=True) for op in rest_ops]
+        publishes = any(o.publishes for o in ops)
+        router = render(
+            "router.py.j2",
+            header=header(domain.file),
+            domain=Ident(domain.name),
+            service=Ident(domain.service),
+            controller=rimports.add(protocol_module, controller),
+            base_error=rimports.add(protocol_module, base_error),
+            error_body=(
+                rimports.add(layout.generated_package(domain.service), "ErrorBody")
+                if any(o.responses for o in ops)
+                else None
+            ),
+            api_route=rimports.add("fastapi.routing", "APIRoute"),
+            api_router=rimports.add("fastapi", "APIRouter"),
+            http_exception=rimports.add("fastapi", "HTTPException"),
+            request=rimports.add("fastapi", "Request"),
+            response=rimports.add("fastapi", "Response"),
+            any_=rimports.add("typing", "Any"),
+            callable_=rimports.add("collections.abc", "Callable"),
+            coroutine=rimports.add("collections.abc", "Coroutine"),
+            # create_router takes the broker only when a route publishes.
+            broker_class=rimports.add(b.module, b.class_name) if publishes else None,
+            # Literal paths before parametrized ones: `/users/count` must not reach `/{user_id}`.
+            rest=sorted(ops, key=lambda o: o.rest.path.count("{") if o.rest else 0),
+            prefix=domain.prefix,
+            tags=list(domain.tags) or [domain.name],
+            imports=rimports,
+        )
+        files.append((layout.module_path(f"{package}.router", domain.service), router))
+
+    # subscribers.py: the operations that events call.
+    if subscribed_ops:
+        simports = Imports(reserved=namespace.SUBSCRIBERS_DEFINES)
+        namer = TypeNamer(simports)
+        subscribers = render(
+            "subscribers.py.j2",
+            header=header(domain.file),
+            domain=Ident(domain.name),
+            service=Ident(domain.service),
+            controller=simports.add(protocol_module, controller),
+            broker_class=simports.add(b.module, b.class_name),
+            subscribed=[operation_view(op, namer, router=True) for op in subscribed_ops],
+            imports=simports,
+        )
+        files.append((layout.module_path(f"{package}.subscribers", domain.service), subscribers))
+
+    init = render(
+        "domain_init.py.j2",
         header=header(domain.file),
         domain=Ident(domain.name),
-        service=Ident(domain.service),
-        controller=rimports.add(protocol_module, controller),
-        base_error=rimports.add(protocol_module, base_error) if rest else None,
-        error_body=rimports.add(protocol_module, "ErrorBody") if rest else None,
-        api_router=rimports.add("fastapi", "APIRouter") if rest else None,
-        http_exception=rimports.add("fastapi", "HTTPException") if rest else None,
-        response=(
-            rimports.add("fastapi", "Response")
-            if any(o.rest and o.rest.response_model is None for o in rest)
-            else None
-        ),
-        broker_class=broker_class,
-        # create_router takes the broker only when a route publishes.
-        rest_broker=any(o.publishes for o in rest),
-        # Literal paths before parametrized ones: `/users/count` must not reach `/{user_id}`.
-        rest=sorted(rest, key=lambda o: o.rest.path.count("{") if o.rest else 0),
-        subscribed=[o for o in ops if o.subscribe],
-        prefix=domain.prefix,
-        tags=list(domain.tags) or [domain.name],
-        imports=rimports,
+        controller=Ident(controller),
+        router=bool(rest_ops),
+        subscribers=bool(subscribed_ops),
     )
-    return [
-        (layout.module_path(protocol_module, domain.service), protocol),
-        (layout.module_path(router_module, domain.service), router),
-        (
-            layout.module_path(package + ".__init__", domain.service),
-            render(
-                "domain_init.py.j2",
-                header=header(domain.file),
-                domain=Ident(domain.name),
-                controller=Ident(controller),
-            ),
-        ),
-    ]
+    files.append((layout.module_path(package + ".__init__", domain.service), init))
+    return files
 
 
 def param_view(p: ir.Param, namer: TypeNamer, *, router: bool) -> ParamView:
@@ -251,12 +291,7 @@ def operation_view(op: ir.Operation, namer: TypeNamer, *, router: bool = False) 
         params.append(ParamView(body_name(op, router=router), body, None, False, body))
     params += [param_view(p, namer, router=router) for p in op.query_params]
     returns = namer.annotation(op.output) if op.output is not None else py("None")
-    errors = tuple(
-        ErrorView(
-            Ident(namespace.error_class(op.name, e.name)), e.status, e.description, Ident(op.name)
-        )
-        for e in op.errors
-    )
+    responses = tuple(ResponseView(e.status, e.description) for e in op.errors)
     rest = None
     if router and op.rest is not None:
         no_content = op.rest.status == 204
@@ -274,7 +309,7 @@ def operation_view(op: ir.Operation, namer: TypeNamer, *, router: bool = False) 
         params=tuple(params),
         returns=returns,
         has_result=op.output is not None,
-        errors=errors,
+        responses=responses,
         rest=rest,
         publishes=(
             namer.imports.add(

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from faststream.redis import RedisBroker, TestRedisBroker
 from httpx2 import ASGITransport, AsyncClient
 
-from backend.generated.users.protocol import CreateUserConflict, GetUserNotFound, UsersController
+from backend.generated.users.protocol import UsersConflict, UsersController, UsersNotFound
 from backend.generated.users.router import create_router
 from shared.generated.schemas import CommandReceived, Role, UserCreate, UserRead, UserUpdate
 from tg_bot.controllers.commands import Commands
@@ -25,7 +25,7 @@ class InMemoryUsers(UsersController):
 
     async def create_user(self, payload: UserCreate) -> UserRead:
         if any(u.telegram_id == payload.telegram_id for u in self.users):
-            raise CreateUserConflict()
+            raise UsersConflict()
         user = UserRead(
             id=len(self.users) + 1, created_at=datetime.now(UTC), **payload.model_dump()
         )
@@ -48,7 +48,7 @@ class InMemoryUsers(UsersController):
         for u in self.users:
             if u.id == user_id:
                 return u
-        raise GetUserNotFound()
+        raise UsersNotFound()
 
     async def update_user(self, user_id: int, payload: UserUpdate) -> UserRead:
         raise NotImplementedError

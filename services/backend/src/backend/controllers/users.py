@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend.db import Database, UserRow
-from backend.generated.users.protocol import (
-    CreateUserConflict,
-    DeleteUserNotFound,
-    GetUserNotFound,
-    UpdateUserConflict,
-    UpdateUserNotFound,
-    UsersController,
-)
+from backend.generated.users.protocol import UsersConflict, UsersController, UsersNotFound
 from shared.generated.schemas import Role, UserCreate, UserRead, UserUpdate
 
 
@@ -30,13 +25,23 @@ def to_read(row: UserRow) -> UserRead:
 
 
 class Users(UsersController):
-    """Users in a SQL database (see `backend.db`)."""
+    """Users in a SQL database (see `backend.db`).
+
+    The app enters it when it starts (which creates the schema) and exits it when it stops
+    (which closes the database's connections).
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create_user(self, payload: UserCreate) -> UserRead:
+    async def __aenter__(self) -> Self:
         await self.db.ensure_schema()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.db.dispose()
+
+    async def create_user(self, payload: UserCreate) -> UserRead:
         row = UserRow(
             name=payload.name,
             email=payload.email,
@@ -49,7 +54,7 @@ class Users(UsersController):
             try:
                 await session.commit()
             except IntegrityError as exc:
-                raise CreateUserConflict() from exc
+                raise UsersConflict() from exc
             await session.refresh(row)
         return to_read(row)
 
@@ -62,7 +67,6 @@ class Users(UsersController):
         limit: int = 50,
         offset: int = 0,
     ) -> list[UserRead]:
-        await self.db.ensure_schema()
         query = select(UserRow).order_by(UserRow.id).limit(limit).offset(offset)
         if role is not None:
             query = query.where(UserRow.role == role.value)
@@ -76,20 +80,18 @@ class Users(UsersController):
         return [to_read(r) for r in rows]
 
     async def get_user(self, user_id: int) -> UserRead:
-        await self.db.ensure_schema()
         async with self.db.sessions() as session:
             row = await session.get(UserRow, user_id)
         if row is None:
-            raise GetUserNotFound(f"no user {user_id}")
+            raise UsersNotFound(f"no user {user_id}")
         return to_read(row)
 
     async def update_user(self, user_id: int, payload: UserUpdate) -> UserRead:
-        await self.db.ensure_schema()
         changes = payload.model_dump(exclude_unset=True)
         async with self.db.sessions() as session:
             row = await session.get(UserRow, user_id)
             if row is None:
-                raise UpdateUserNotFound(f"no user {user_id}")
+                raise UsersNotFound(f"no user {user_id}")
             for key, value in changes.items():
                 if value is None:
                     continue  # absent and null both mean: leave as it is
@@ -97,15 +99,14 @@ class Users(UsersController):
             try:
                 await session.commit()
             except IntegrityError as exc:
-                raise UpdateUserConflict() from exc
+                raise UsersConflict() from exc
             await session.refresh(row)
         return to_read(row)
 
     async def delete_user(self, user_id: int) -> None:
-        await self.db.ensure_schema()
         async with self.db.sessions() as session:
             row = await session.get(UserRow, user_id)
             if row is None:
-                raise DeleteUserNotFound(f"no user {user_id}")
+                raise UsersNotFound(f"no user {user_id}")
             await session.delete(row)
             await session.commit()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from typing import Self
 
 from redis.asyncio import Redis
 
@@ -26,9 +27,18 @@ def welcome_text(user: UserRead) -> str:
 
 
 class Welcome(WelcomeController):
+    """The worker enters it when it starts and exits it when it stops, which closes its Redis
+    connections."""
+
     def __init__(self, redis: Redis, key: str | None = None) -> None:
         self.redis = redis
         self.key = key or os.environ.get("NOTIFICATIONS_KEY", DEFAULT_KEY)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.redis.aclose()
 
     async def send_welcome(self, payload: UserRead) -> None:
         record = json.dumps({"user_id": payload.id, "text": welcome_text(payload)})

@@ -8,17 +8,27 @@ gets its existing user back.
 from __future__ import annotations
 
 import logging
+from typing import Self
 
 from shared.generated.schemas import CommandReceived, UserCreate, UserRead
-from tg_bot.generated.clients import BackendClient, BackendCreateUserConflict
+from tg_bot.generated.clients import BackendClient, BackendConflict
 from tg_bot.generated.commands.protocol import CommandsController
 
 log = logging.getLogger("tg_bot.commands")
 
 
 class Commands(CommandsController):
+    """The app enters it when it starts and exits it when it stops, which closes its client of
+    backend."""
+
     def __init__(self, backend: BackendClient) -> None:
         self.backend = backend
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.backend.aclose()
 
     async def handle_command(self, payload: CommandReceived) -> None:
         command, _, argument = payload.text.strip().partition(" ")
@@ -36,7 +46,7 @@ class Commands(CommandsController):
             return await self.backend.create_user(
                 UserCreate(name=name or f"user{chat_id}", telegram_id=chat_id)
             )
-        except BackendCreateUserConflict:
+        except BackendConflict:
             existing = await self.whoami(chat_id)
             if existing is None:
                 raise

@@ -2,12 +2,17 @@
 # Do not edit: change the spec, then run `./pants generate ::` (Pants also generates
 # this file on demand for tests, checks and packages).
 """The backend service, assembled: `create_app()` builds its FastAPI app (routers, event
-subscribers, `/health`), `create_worker()` its FastStream app (event subscribers only)."""
+subscribers, `/health`), `create_worker()` its FastStream app (event subscribers only).
+
+A controller that is an async context manager (`__aenter__`/`__aexit__`) owns resources, such
+as a database engine or an HTTP client: the app enters it when it starts, before the broker
+connects, and exits it when it stops, after the broker disconnects.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from faststream import FastStream
@@ -18,10 +23,21 @@ from backend.generated.notes.protocol import NotesController
 from backend.generated.oddities import router as _oddities_router
 from backend.generated.oddities.protocol import OdditiesController
 from backend.generated.users import router as _users_router
+from backend.generated.users import subscribers as _users_subscribers
 from backend.generated.users.protocol import UsersController
 from shared.generated.events import make_broker
 
 SERVICE = "backend"
+
+
+@asynccontextmanager
+async def _open_controllers(*controllers: object) -> AsyncIterator[None]:
+    """Enter the controllers that are async context managers, in order; exit them in reverse."""
+    async with AsyncExitStack() as stack:
+        for controller in controllers:
+            if isinstance(controller, AbstractAsyncContextManager):
+                await stack.enter_async_context(controller)
+        yield
 
 
 def create_app(
@@ -42,11 +58,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await events.start()
-        try:
-            yield
-        finally:
-            await events.stop()
+        async with _open_controllers(notes, oddities, users):
+            await events.start()
+            try:
+                yield
+            finally:
+                await events.stop()
 
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.broker = events
@@ -60,7 +77,7 @@ def create_app(
     app.include_router(_notes_router.create_router(notes))
     app.include_router(_oddities_router.create_router(oddities))
     app.include_router(_users_router.create_router(users, broker=events))
-    _users_router.register_subscribers(users, events, group=group)
+    _users_subscribers.register_subscribers(users, events, group=group)
 
     return app
 
@@ -75,5 +92,11 @@ def create_worker(
 ) -> FastStream:
     """The FastStream app of backend: its event subscribers, in consumer group `group`."""
     events = broker or make_broker()
-    _users_router.register_subscribers(users, events, group=group)
-    return FastStream(events)
+    _users_subscribers.register_subscribers(users, events, group=group)
+
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        async with _open_controllers(notes, oddities, users):
+            yield
+
+    return FastStream(events, lifespan=lifespan)

@@ -2,11 +2,18 @@
 # Do not edit: change the spec, then run `./pants generate ::` (Pants also generates
 # this file on demand for tests, checks and packages).
 """The tg_bot service, assembled: `create_app()` builds its FastAPI app (routers, event
-subscribers, `/health`), `create_worker()` its FastStream app (event subscribers only)."""
+subscribers, `/health`), `create_worker()` its FastStream app (event subscribers only).
+
+A controller that is an async context manager (`__aenter__`/`__aexit__`) owns resources, such
+as a database engine or an HTTP client: the app enters it when it starts, before the broker
+connects, and exits it when it stops, after the broker disconnects.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from faststream import FastStream
@@ -20,12 +27,28 @@ def make_broker(url: str | None = None) -> RedisBroker:
     return RedisBroker(url or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"))
 
 
+@asynccontextmanager
+async def _open_controllers(*controllers: object) -> AsyncIterator[None]:
+    """Enter the controllers that are async context managers, in order; exit them in reverse."""
+    async with AsyncExitStack() as stack:
+        for controller in controllers:
+            if isinstance(controller, AbstractAsyncContextManager):
+                await stack.enter_async_context(controller)
+        yield
+
+
 def create_app(
     *,
     title: str = SERVICE,
 ) -> FastAPI:
     """The FastAPI app of tg_bot, serving its domains with the given controllers."""
-    app = FastAPI(title=title)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with _open_controllers():
+            yield
+
+    app = FastAPI(title=title, lifespan=lifespan)
 
     # First, so that no route of the domains can take its requests.
     @app.get("/health", tags=["health"])
@@ -42,4 +65,10 @@ def create_worker(
 ) -> FastStream:
     """The FastStream app of tg_bot (its specs subscribe to no event yet)."""
     events = broker or make_broker()
-    return FastStream(events)
+
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        async with _open_controllers():
+            yield
+
+    return FastStream(events, lifespan=lifespan)

@@ -154,24 +154,20 @@ class BackendError(Exception):
         return cls(response.status_code, detail, response)
 
 
-class BackendCreateUserConflict(BackendError):
-    """409 from `create_user`: e-mail already registered."""
+class BackendNotFound(BackendError):
+    """Not Found (404), declared by `get_user` and `find_odd`."""
 
 
-class BackendGetUserNotFound(BackendError):
-    """404 from `get_user`: no such user."""
+class BackendConflict(BackendError):
+    """Conflict (409), declared by `create_user`."""
 
 
-class BackendAddNoteUnprocessableContent(BackendError):
-    """422 from `add_note`: the note is not acceptable."""
+class BackendUnprocessableContent(BackendError):
+    """Unprocessable Content (422), declared by `add_note`."""
 
 
-class BackendAddNoteServiceUnavailable(BackendError):
-    """503 from `add_note`: try again later."""
-
-
-class BackendFindOddNotFound(BackendError):
-    """404 from `find_odd`: no "odd" thing \\."""
+class BackendServiceUnavailable(BackendError):
+    """Service Unavailable (503), declared by `add_note` and `replace_note`."""
 
 
 class BackendClient(_Client):
@@ -191,7 +187,7 @@ class BackendClient(_Client):
             json=payload.model_dump(mode="json", by_alias=True),
         )
         if response.status_code == 409:
-            raise BackendCreateUserConflict.from_response(response)
+            raise BackendConflict.from_response(response)
         if response.is_error:
             raise BackendError.from_response(response)
         return UserRead.model_validate_json(response.content)
@@ -202,7 +198,7 @@ class BackendClient(_Client):
             "/users/" + _segment(user_id),
         )
         if response.status_code == 404:
-            raise BackendGetUserNotFound.from_response(response)
+            raise BackendNotFound.from_response(response)
         if response.is_error:
             raise BackendError.from_response(response)
         return UserRead.model_validate_json(response.content)
@@ -240,9 +236,9 @@ class BackendClient(_Client):
             json=payload.model_dump(mode="json", by_alias=True),
         )
         if response.status_code == 422:
-            raise BackendAddNoteUnprocessableContent.from_response(response)
+            raise BackendUnprocessableContent.from_response(response)
         if response.status_code == 503:
-            raise BackendAddNoteServiceUnavailable.from_response(response)
+            raise BackendServiceUnavailable.from_response(response)
         if response.is_error:
             raise BackendError.from_response(response)
         return Note.model_validate_json(response.content)
@@ -296,6 +292,8 @@ class BackendClient(_Client):
             "/notes/" + _segment(note_id),
             json=payload.model_dump(mode="json", by_alias=True),
         )
+        if response.status_code == 503:
+            raise BackendServiceUnavailable.from_response(response)
         if response.is_error:
             raise BackendError.from_response(response)
         return Note.model_validate_json(response.content)
@@ -338,7 +336,7 @@ class BackendClient(_Client):
             params=query,
         )
         if response.status_code == 404:
-            raise BackendFindOddNotFound.from_response(response)
+            raise BackendNotFound.from_response(response)
         if response.is_error:
             raise BackendError.from_response(response)
         return Odd.model_validate_json(response.content)

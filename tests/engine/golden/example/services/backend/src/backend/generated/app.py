@@ -2,12 +2,17 @@
 # Do not edit: change the spec, then run `./pants generate ::` (Pants also generates
 # this file on demand for tests, checks and packages).
 """The backend service, assembled: `create_app()` builds its FastAPI app (routers, event
-subscribers, `/health`), `create_worker()` its FastStream app (event subscribers only)."""
+subscribers, `/health`), `create_worker()` its FastStream app (event subscribers only).
+
+A controller that is an async context manager (`__aenter__`/`__aexit__`) owns resources, such
+as a database engine or an HTTP client: the app enters it when it starts, before the broker
+connects, and exits it when it stops, after the broker disconnects.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from faststream import FastStream
@@ -18,6 +23,16 @@ from backend.generated.users.protocol import UsersController
 from shared.generated.events import make_broker
 
 SERVICE = "backend"
+
+
+@asynccontextmanager
+async def _open_controllers(*controllers: object) -> AsyncIterator[None]:
+    """Enter the controllers that are async context managers, in order; exit them in reverse."""
+    async with AsyncExitStack() as stack:
+        for controller in controllers:
+            if isinstance(controller, AbstractAsyncContextManager):
+                await stack.enter_async_context(controller)
+        yield
 
 
 def create_app(
@@ -34,11 +49,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await events.start()
-        try:
-            yield
-        finally:
-            await events.stop()
+        async with _open_controllers(users):
+            await events.start()
+            try:
+                yield
+            finally:
+                await events.stop()
 
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.broker = events
@@ -61,4 +77,10 @@ def create_worker(
 ) -> FastStream:
     """The FastStream app of backend (its specs subscribe to no event yet)."""
     events = broker or make_broker()
-    return FastStream(events)
+
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        async with _open_controllers(users):
+            yield
+
+    return FastStream(events, lifespan=lifespan)

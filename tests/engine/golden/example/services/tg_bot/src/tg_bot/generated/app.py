@@ -2,22 +2,37 @@
 # Do not edit: change the spec, then run `./pants generate ::` (Pants also generates
 # this file on demand for tests, checks and packages).
 """The tg_bot service, assembled: `create_app()` builds its FastAPI app (routers, event
-subscribers, `/health`), `create_worker()` its FastStream app (event subscribers only)."""
+subscribers, `/health`), `create_worker()` its FastStream app (event subscribers only).
+
+A controller that is an async context manager (`__aenter__`/`__aexit__`) owns resources, such
+as a database engine or an HTTP client: the app enters it when it starts, before the broker
+connects, and exits it when it stops, after the broker disconnects.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from faststream import FastStream
 from faststream.redis import RedisBroker
 
 from shared.generated.events import make_broker
-from tg_bot.generated.commands import router as _commands_router
+from tg_bot.generated.commands import subscribers as _commands_subscribers
 from tg_bot.generated.commands.protocol import CommandsController
 
 SERVICE = "tg_bot"
+
+
+@asynccontextmanager
+async def _open_controllers(*controllers: object) -> AsyncIterator[None]:
+    """Enter the controllers that are async context managers, in order; exit them in reverse."""
+    async with AsyncExitStack() as stack:
+        for controller in controllers:
+            if isinstance(controller, AbstractAsyncContextManager):
+                await stack.enter_async_context(controller)
+        yield
 
 
 def create_app(
@@ -36,11 +51,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await events.start()
-        try:
-            yield
-        finally:
-            await events.stop()
+        async with _open_controllers(commands):
+            await events.start()
+            try:
+                yield
+            finally:
+                await events.stop()
 
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.broker = events
@@ -51,7 +67,7 @@ def create_app(
         """Liveness: the service answers."""
         return {"status": "ok", "service": SERVICE}
 
-    _commands_router.register_subscribers(commands, events, group=group)
+    _commands_subscribers.register_subscribers(commands, events, group=group)
 
     return app
 
@@ -64,5 +80,11 @@ def create_worker(
 ) -> FastStream:
     """The FastStream app of tg_bot: its event subscribers, in consumer group `group`."""
     events = broker or make_broker()
-    _commands_router.register_subscribers(commands, events, group=group)
-    return FastStream(events)
+    _commands_subscribers.register_subscribers(commands, events, group=group)
+
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        async with _open_controllers(commands):
+            yield
+
+    return FastStream(events, lifespan=lifespan)

@@ -149,12 +149,12 @@ class BackendError(Exception):
         return cls(response.status_code, detail, response)
 
 
-class BackendCreateUserConflict(BackendError):
-    """409 from `create_user`: e-mail or Telegram account already registered."""
+class BackendNotFound(BackendError):
+    """Not Found (404), declared by `get_user`."""
 
 
-class BackendGetUserNotFound(BackendError):
-    """404 from `get_user`: no such user."""
+class BackendConflict(BackendError):
+    """Conflict (409), declared by `create_user`."""
 
 
 class BackendClient(_Client):
@@ -174,7 +174,7 @@ class BackendClient(_Client):
             json=payload.model_dump(mode="json", by_alias=True),
         )
         if response.status_code == 409:
-            raise BackendCreateUserConflict.from_response(response)
+            raise BackendConflict.from_response(response)
         if response.is_error:
             raise BackendError.from_response(response)
         return UserRead.model_validate_json(response.content)
@@ -212,7 +212,7 @@ class BackendClient(_Client):
             "/users/" + _segment(user_id),
         )
         if response.status_code == 404:
-            raise BackendGetUserNotFound.from_response(response)
+            raise BackendNotFound.from_response(response)
         if response.is_error:
             raise BackendError.from_response(response)
         return UserRead.model_validate_json(response.content)

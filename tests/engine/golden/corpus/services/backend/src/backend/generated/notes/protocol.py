@@ -13,41 +13,35 @@ from datetime import date
 from typing import ClassVar, Protocol
 from uuid import UUID
 
-from pydantic import BaseModel
-
 from backend.generated.schemas import Note, NoteStatus
 from shared.generated.schemas import Pet
 
 
-class ErrorBody(BaseModel):
-    """The body of every declared error answer."""
-
-    detail: str
-
-
 class NotesError(Exception):
-    """Base of the errors of the notes domain; the router answers with `status_code`."""
+    """Base of the declared errors of the notes domain.
+
+    The router answers with `status_code` and `detail`, which defaults to the operation's own
+    description of the error. An operation answers only the errors it declares: any other is a
+    500, logged as a contract violation.
+    """
 
     status_code: ClassVar[int] = 500
-    default_detail: ClassVar[str] = "internal error"
 
     def __init__(self, detail: str | None = None) -> None:
-        self.detail = detail or self.default_detail
-        super().__init__(self.detail)
+        self.detail = detail
+        super().__init__(detail or type(self).__name__)
 
 
-class AddNoteUnprocessableContent(NotesError):
-    """422 from `add_note`: the note is not acceptable."""
+class NotesUnprocessableContent(NotesError):
+    """Unprocessable Content (422), declared by `add_note`."""
 
     status_code = 422
-    default_detail = "the note is not acceptable"
 
 
-class AddNoteServiceUnavailable(NotesError):
-    """503 from `add_note`: try again later."""
+class NotesServiceUnavailable(NotesError):
+    """Service Unavailable (503), declared by `add_note` and `replace_note`."""
 
     status_code = 503
-    default_detail = "try again later"
 
 
 class NotesController(Protocol):

@@ -6,36 +6,58 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.routing import APIRoute
 
-from backend.generated.notes.protocol import ErrorBody, NotesController, NotesError
+from backend.generated import ErrorBody
+from backend.generated.notes.protocol import NotesController, NotesError
 from backend.generated.schemas import Note, NoteStatus
 from shared.generated.schemas import Pet
 
 _log = logging.getLogger(__name__)
 
 
-def _http_error(exc: NotesError, operation: str, declared: tuple[int, ...]) -> HTTPException:
-    """The answer to an error the controller raised: its status when the operation declares
-    it, else 500, logged as a contract violation (the spec and OpenAPI promise no other)."""
-    if exc.status_code in declared:
-        return HTTPException(status_code=exc.status_code, detail=exc.detail)
-    _log.error(
-        "contract violation: %s raised %s (%d), which its spec does not declare; answered 500",
-        operation,
-        type(exc).__name__,
-        exc.status_code,
-    )
-    return HTTPException(status_code=500, detail="internal error")
+class _DeclaredErrorsRoute(APIRoute):
+    """Answers a `NotesError` from the controller with its status when the operation
+    declares it (in its `responses`), else with 500, logged as a contract violation: the spec and
+    the OpenAPI document promise no other answer."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        declared = {
+            int(status): str(r.get("description", "")) for status, r in self.responses.items()
+        }
+        operation = self.name
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except NotesError as exc:
+                description = declared.get(exc.status_code)
+                if description is None:
+                    _log.error(
+                        "contract violation: %s raised %s (%d), which its spec does not declare; "
+                        "answered 500",
+                        operation,
+                        type(exc).__name__,
+                        exc.status_code,
+                    )
+                    raise HTTPException(status_code=500, detail="internal error") from exc
+                raise HTTPException(
+                    status_code=exc.status_code, detail=exc.detail or description
+                ) from exc
+
+        return answer
 
 
 def create_router(controller: NotesController) -> APIRouter:
     """An `APIRouter` serving the notes operations with `controller`."""
-    router = APIRouter(prefix="/notes", tags=["notes"])
+    router = APIRouter(prefix="/notes", tags=["notes"], route_class=_DeclaredErrorsRoute)
 
     @router.post(
         "",
@@ -48,10 +70,7 @@ def create_router(controller: NotesController) -> APIRouter:
         operation_id="add_note",
     )
     async def add_note(*, payload: Note) -> Note:
-        try:
-            return await controller.add_note(payload)
-        except NotesError as exc:
-            raise _http_error(exc, "add_note", (422, 503)) from exc
+        return await controller.add_note(payload)
 
     @router.get(
         "/search",
@@ -66,10 +85,7 @@ def create_router(controller: NotesController) -> APIRouter:
         status: Annotated[NoteStatus, Query()] = NoteStatus.open,
         ref: Annotated[UUID | None, Query()] = None,
     ) -> list[Note]:
-        try:
-            return await controller.find_notes(q=q, day=day, flag=flag, status=status, ref=ref)
-        except NotesError as exc:
-            raise _http_error(exc, "find_notes", ()) from exc
+        return await controller.find_notes(q=q, day=day, flag=flag, status=status, ref=ref)
 
     @router.get(
         "/count",
@@ -77,10 +93,7 @@ def create_router(controller: NotesController) -> APIRouter:
         operation_id="count_notes",
     )
     async def count_notes() -> int:
-        try:
-            return await controller.count_notes()
-        except NotesError as exc:
-            raise _http_error(exc, "count_notes", ()) from exc
+        return await controller.count_notes()
 
     @router.get(
         "/pets/{name}",
@@ -88,20 +101,15 @@ def create_router(controller: NotesController) -> APIRouter:
         operation_id="pet_of",
     )
     async def pet_of(*, name: Annotated[str, Path(max_length=20)]) -> Pet:
-        try:
-            return await controller.pet_of(name)
-        except NotesError as exc:
-            raise _http_error(exc, "pet_of", ()) from exc
+        return await controller.pet_of(name)
 
     @router.put(
         "/{note_id}",
         response_model=Note,
+        responses={503: {"model": ErrorBody, "description": "the store is read-only"}},
         operation_id="replace_note",
     )
     async def replace_note(*, note_id: Annotated[int, Path()], payload: Note) -> Note:
-        try:
-            return await controller.replace_note(note_id, payload)
-        except NotesError as exc:
-            raise _http_error(exc, "replace_note", ()) from exc
+        return await controller.replace_note(note_id, payload)
 
     return router

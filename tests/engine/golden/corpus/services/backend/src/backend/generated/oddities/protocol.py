@@ -14,33 +14,30 @@ from decimal import Decimal
 from typing import ClassVar, Protocol
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime
 
 from backend.generated.schemas import Odd, Shape, Sort
 
 
-class ErrorBody(BaseModel):
-    """The body of every declared error answer."""
-
-    detail: str
-
-
 class OdditiesError(Exception):
-    """Base of the errors of the oddities domain; the router answers with `status_code`."""
+    """Base of the declared errors of the oddities domain.
+
+    The router answers with `status_code` and `detail`, which defaults to the operation's own
+    description of the error. An operation answers only the errors it declares: any other is a
+    500, logged as a contract violation.
+    """
 
     status_code: ClassVar[int] = 500
-    default_detail: ClassVar[str] = "internal error"
 
     def __init__(self, detail: str | None = None) -> None:
-        self.detail = detail or self.default_detail
-        super().__init__(self.detail)
+        self.detail = detail
+        super().__init__(detail or type(self).__name__)
 
 
-class FindOddNotFound(OdditiesError):
-    """404 from `find_odd`: no "odd" thing \\."""
+class OdditiesNotFound(OdditiesError):
+    """Not Found (404), declared by `find_odd`."""
 
     status_code = 404
-    default_detail = 'no "odd" thing \\'
 
 
 class OdditiesController(Protocol):

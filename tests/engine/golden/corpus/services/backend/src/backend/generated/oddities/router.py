@@ -6,37 +6,59 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import AwareDatetime
 
-from backend.generated.oddities.protocol import ErrorBody, OdditiesController, OdditiesError
+from backend.generated import ErrorBody
+from backend.generated.oddities.protocol import OdditiesController, OdditiesError
 from backend.generated.schemas import Odd, Shape, Sort
 
 _log = logging.getLogger(__name__)
 
 
-def _http_error(exc: OdditiesError, operation: str, declared: tuple[int, ...]) -> HTTPException:
-    """The answer to an error the controller raised: its status when the operation declares
-    it, else 500, logged as a contract violation (the spec and OpenAPI promise no other)."""
-    if exc.status_code in declared:
-        return HTTPException(status_code=exc.status_code, detail=exc.detail)
-    _log.error(
-        "contract violation: %s raised %s (%d), which its spec does not declare; answered 500",
-        operation,
-        type(exc).__name__,
-        exc.status_code,
-    )
-    return HTTPException(status_code=500, detail="internal error")
+class _DeclaredErrorsRoute(APIRoute):
+    """Answers a `OdditiesError` from the controller with its status when the operation
+    declares it (in its `responses`), else with 500, logged as a contract violation: the spec and
+    the OpenAPI document promise no other answer."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        declared = {
+            int(status): str(r.get("description", "")) for status, r in self.responses.items()
+        }
+        operation = self.name
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except OdditiesError as exc:
+                description = declared.get(exc.status_code)
+                if description is None:
+                    _log.error(
+                        "contract violation: %s raised %s (%d), which its spec does not declare; "
+                        "answered 500",
+                        operation,
+                        type(exc).__name__,
+                        exc.status_code,
+                    )
+                    raise HTTPException(status_code=500, detail="internal error") from exc
+                raise HTTPException(
+                    status_code=exc.status_code, detail=exc.detail or description
+                ) from exc
+
+        return answer
 
 
 def create_router(controller: OdditiesController) -> APIRouter:
     """An `APIRouter` serving the oddities operations with `controller`."""
-    router = APIRouter(prefix="/oddities", tags=['odd "tag"'])
+    router = APIRouter(prefix="/oddities", tags=['odd "tag"'], route_class=_DeclaredErrorsRoute)
 
     @router.post(
         "/shape",
@@ -45,10 +67,7 @@ def create_router(controller: OdditiesController) -> APIRouter:
         operation_id="shape_of",
     )
     async def shape_of(*, payload: Odd) -> Shape:
-        try:
-            return await controller.shape_of(payload)
-        except OdditiesError as exc:
-            raise _http_error(exc, "shape_of", ()) from exc
+        return await controller.shape_of(payload)
 
     @router.get(
         "/{str}",
@@ -77,22 +96,19 @@ def create_router(controller: OdditiesController) -> APIRouter:
         ref: Annotated[UUID, Query()] = UUID("12345678-1234-5678-1234-567812345678"),
         amount: Annotated[Decimal, Query()] = Decimal("1.50"),
     ) -> Odd:
-        try:
-            return await controller.find_odd(
-                str_,
-                controller_=controller_,
-                self_=self_,
-                payload_=payload_,
-                Query_=Query_,
-                publish_user_registered_=publish_user_registered_,
-                private=private,
-                class_=class_,
-                since=since,
-                at=at,
-                ref=ref,
-                amount=amount,
-            )
-        except OdditiesError as exc:
-            raise _http_error(exc, "find_odd", (404,)) from exc
+        return await controller.find_odd(
+            str_,
+            controller_=controller_,
+            self_=self_,
+            payload_=payload_,
+            Query_=Query_,
+            publish_user_registered_=publish_user_registered_,
+            private=private,
+            class_=class_,
+            since=since,
+            at=at,
+            ref=ref,
+            amount=amount,
+        )
 
     return router

@@ -11,40 +11,34 @@ from __future__ import annotations
 
 from typing import ClassVar, Protocol
 
-from pydantic import BaseModel
-
 from shared.generated.schemas import Role, UserCreate, UserRead, UserUpdate
 
 
-class ErrorBody(BaseModel):
-    """The body of every declared error answer."""
-
-    detail: str
-
-
 class UsersError(Exception):
-    """Base of the errors of the users domain; the router answers with `status_code`."""
+    """Base of the declared errors of the users domain.
+
+    The router answers with `status_code` and `detail`, which defaults to the operation's own
+    description of the error. An operation answers only the errors it declares: any other is a
+    500, logged as a contract violation.
+    """
 
     status_code: ClassVar[int] = 500
-    default_detail: ClassVar[str] = "internal error"
 
     def __init__(self, detail: str | None = None) -> None:
-        self.detail = detail or self.default_detail
-        super().__init__(self.detail)
+        self.detail = detail
+        super().__init__(detail or type(self).__name__)
 
 
-class CreateUserConflict(UsersError):
-    """409 from `create_user`: e-mail already registered."""
-
-    status_code = 409
-    default_detail = "e-mail already registered"
-
-
-class GetUserNotFound(UsersError):
-    """404 from `get_user`: no such user."""
+class UsersNotFound(UsersError):
+    """Not Found (404), declared by `get_user`."""
 
     status_code = 404
-    default_detail = "no such user"
+
+
+class UsersConflict(UsersError):
+    """Conflict (409), declared by `create_user`."""
+
+    status_code = 409
 
 
 class UsersController(Protocol):

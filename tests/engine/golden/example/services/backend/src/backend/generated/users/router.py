@@ -6,35 +6,57 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.routing import APIRoute
 from faststream.redis import RedisBroker
 
-from backend.generated.users.protocol import ErrorBody, UsersController, UsersError
+from backend.generated import ErrorBody
+from backend.generated.users.protocol import UsersController, UsersError
 from shared.generated.events import publish_user_registered
 from shared.generated.schemas import Role, UserCreate, UserRead, UserUpdate
 
 _log = logging.getLogger(__name__)
 
 
-def _http_error(exc: UsersError, operation: str, declared: tuple[int, ...]) -> HTTPException:
-    """The answer to an error the controller raised: its status when the operation declares
-    it, else 500, logged as a contract violation (the spec and OpenAPI promise no other)."""
-    if exc.status_code in declared:
-        return HTTPException(status_code=exc.status_code, detail=exc.detail)
-    _log.error(
-        "contract violation: %s raised %s (%d), which its spec does not declare; answered 500",
-        operation,
-        type(exc).__name__,
-        exc.status_code,
-    )
-    return HTTPException(status_code=500, detail="internal error")
+class _DeclaredErrorsRoute(APIRoute):
+    """Answers a `UsersError` from the controller with its status when the operation
+    declares it (in its `responses`), else with 500, logged as a contract violation: the spec and
+    the OpenAPI document promise no other answer."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        declared = {
+            int(status): str(r.get("description", "")) for status, r in self.responses.items()
+        }
+        operation = self.name
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except UsersError as exc:
+                description = declared.get(exc.status_code)
+                if description is None:
+                    _log.error(
+                        "contract violation: %s raised %s (%d), which its spec does not declare; "
+                        "answered 500",
+                        operation,
+                        type(exc).__name__,
+                        exc.status_code,
+                    )
+                    raise HTTPException(status_code=500, detail="internal error") from exc
+                raise HTTPException(
+                    status_code=exc.status_code, detail=exc.detail or description
+                ) from exc
+
+        return answer
 
 
 def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRouter:
     """An `APIRouter` serving the users operations with `controller`."""
-    router = APIRouter(prefix="/users", tags=["users"])
+    router = APIRouter(prefix="/users", tags=["users"], route_class=_DeclaredErrorsRoute)
 
     @router.post(
         "",
@@ -50,10 +72,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         operation_id="create_user",
     )
     async def create_user(*, payload: UserCreate) -> UserRead:
-        try:
-            result = await controller.create_user(payload)
-        except UsersError as exc:
-            raise _http_error(exc, "create_user", (409,)) from exc
+        result = await controller.create_user(payload)
         await publish_user_registered(broker, result)
         return result
 
@@ -71,16 +90,9 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[UserRead]:
-        try:
-            return await controller.list_users(
-                role=role,
-                telegram_id=telegram_id,
-                name_prefix=name_prefix,
-                limit=limit,
-                offset=offset,
-            )
-        except UsersError as exc:
-            raise _http_error(exc, "list_users", ()) from exc
+        return await controller.list_users(
+            role=role, telegram_id=telegram_id, name_prefix=name_prefix, limit=limit, offset=offset
+        )
 
     @router.get(
         "/{user_id}",
@@ -90,10 +102,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         operation_id="get_user",
     )
     async def get_user(*, user_id: Annotated[int, Path(ge=1)]) -> UserRead:
-        try:
-            return await controller.get_user(user_id)
-        except UsersError as exc:
-            raise _http_error(exc, "get_user", (404,)) from exc
+        return await controller.get_user(user_id)
 
     @router.patch(
         "/{user_id}",
@@ -109,10 +118,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         operation_id="update_user",
     )
     async def update_user(*, user_id: Annotated[int, Path(ge=1)], payload: UserUpdate) -> UserRead:
-        try:
-            return await controller.update_user(user_id, payload)
-        except UsersError as exc:
-            raise _http_error(exc, "update_user", (404, 409)) from exc
+        return await controller.update_user(user_id, payload)
 
     @router.delete(
         "/{user_id}",
@@ -123,9 +129,6 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         operation_id="delete_user",
     )
     async def delete_user(*, user_id: Annotated[int, Path(ge=1)]) -> None:
-        try:
-            await controller.delete_user(user_id)
-        except UsersError as exc:
-            raise _http_error(exc, "delete_user", (404,)) from exc
+        await controller.delete_user(user_id)
 
     return router
