@@ -15,6 +15,11 @@ class Broker:
     url_env: str  # the environment variable with its URL
     default_url: str
 
+    @property
+    def template(self) -> str:
+        """Its events module template, which extends `events.py.j2`."""
+        return f"events/{self.key}.py.j2"
+
 
 BROKERS = {
     b.key: b

@@ -48,13 +48,12 @@ def render_events(project: ir.Project, file: str, broker: str) -> tuple[str, str
     ]
     b = BROKERS[broker]
     source = render(
-        "events.py.j2",
+        b.template,
         header=header(file),
         file=file,
         imports=imports,
         events=views,
         subscribed=any(e.subscribe for e in views),
-        broker=b.key,
         broker_title=b.title,
         broker_class=Ident(b.class_name),
         url_env=b.url_env,
