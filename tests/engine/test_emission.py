@@ -190,6 +190,23 @@ def test_filters_escape_for_the_template_language(env: jinja2.Environment) -> No
         env.get_template("bad.json.j2").render(value="x")
 
 
+def test_macros_return_code_made_only_of_code(tmp_path: Path) -> None:
+    """A macro of a macro template is a function of every template; what it returns is code,
+    because whatever it writes went through `finalize` too."""
+    (tmp_path / "_signatures.py.j2").write_text(
+        "{% macro pair(a, b) -%}{{ a }}, {{ b }}{%- endmacro %}\n"
+    )
+    (tmp_path / "use.py.j2").write_text("f({{ pair(first, second) }})\n")
+    (tmp_path / "use.yml.j2").write_text("x: {{ pair(first, second) }}\n")
+    env = make_environment(tmp_path)
+    use = env.get_template("use.py.j2")
+    assert use.render(first=Ident("a"), second=py_str("b")) == 'f(a, "b")\n'
+    with pytest.raises(UnsafeEmission, match="cannot be written"):
+        use.render(first=Ident("a"), second="b); import os; (")
+    with pytest.raises(UnsafeEmission):  # Python code in a YAML template
+        env.get_template("use.yml.j2").render(first=Ident("a"), second=Ident("b"))
+
+
 def test_every_template_has_a_language() -> None:
     templates = sorted(ENGINE.rglob("*.j2"))
     assert templates

@@ -11,6 +11,13 @@ it for the template's language:
 - `{{ text | docstring }}`: the body of a Python docstring;
 - `{{ text | comment }}`: the rest of a one-line comment;
 - `{{ text | prose }}`: Markdown prose.
+
+Code that templates share, such as signatures and calls, is written as macros in a macro
+template (`_<name>.<lang>.j2`) and called like a function: `{{ signature(op.params) }}`. A macro
+returns a plain string, which `finalize` would refuse, so each macro of the files named in
+`MACRO_FILES` is a global of the environment wrapped in `CodeMacro`, which returns its output
+as `Code` of the macro template's language. That is sound: every `{{ ... }}` inside the macro
+went through `finalize` itself.
 """
 
 from __future__ import annotations
@@ -144,6 +151,34 @@ def _text(value: object) -> str:
     return value
 
 
+# The macro templates whose macros every template can call (see the module docstring).
+MACRO_FILES = ("_signatures.py.j2",)
+
+
+class CodeMacro:
+    """A macro of a macro template, returning its output as code of that template's language."""
+
+    def __init__(self, env: jinja2.Environment, template: str, name: str) -> None:
+        self.env = env
+        self.template = template
+        self.name = name
+        self.language = LANGUAGES[language_of(template)]
+
+    def __call__(self, *args: object, **kwargs: object) -> Code:
+        macro = getattr(self.env.get_template(self.template).module, self.name)
+        return self.language(str(macro(*args, **kwargs)))
+
+
+def _add_macros(env: jinja2.Environment) -> None:
+    for template in MACRO_FILES:
+        try:
+            source = env.loader.get_source(env, template)[0] if env.loader else ""
+        except jinja2.TemplateNotFound:
+            continue
+        for node in env.parse(source).find_all(jinja2.nodes.Macro):
+            env.globals[node.name] = CodeMacro(env, template, node.name)
+
+
 def make_environment(
     *templates: Path, bytecode_cache: jinja2.BytecodeCache | None = None
 ) -> jinja2.Environment:
@@ -161,4 +196,5 @@ def make_environment(
         autoescape=False,
     )
     env.filters.update(literal=_literal, docstring=_docstring, comment=_comment, prose=_prose)
+    _add_macros(env)
     return env

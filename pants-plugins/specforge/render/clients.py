@@ -16,7 +16,7 @@ from specforge import ir, layout, namespace
 from specforge.emit.code import Ident, Python, py, py_join, py_str
 from specforge.http_facts import IDEMPOTENT_METHODS
 from specforge.render.common import Imports, TypeNamer, header, render
-from specforge.render.domain import ErrorView, ParamView, error_views, param_view, signature, text
+from specforge.render.domain import ErrorView, ParamView, error_views, param_view, text
 from specforge.rest_paths import split_path
 
 
@@ -39,10 +39,6 @@ class MethodView:
     has_body: bool
     result: Python | None  # how the response becomes the return value
     errors: tuple[ErrorView, ...]
-
-    @property
-    def signature(self) -> Python:
-        return signature(self.params)
 
 
 @dataclass(frozen=True)

@@ -82,39 +82,6 @@ class RestView:
         return d is not None and d.split("\f")[0].strip() != d
 
 
-def signature(params: tuple[ParamView, ...]) -> Python:
-    """The parameters of a controller or client method, after `self`: path params and the body
-    positionally, query params by keyword."""
-    parts: list[Python] = []
-    star = False
-    for p in params:
-        if p.keyword_only and not star:
-            parts.append(py("*"))
-            star = True
-        parts.append(declaration(p.name, p.annotation, p.default))
-    return py_join(", ", parts)
-
-
-def endpoint_signature(params: tuple[ParamView, ...]) -> Python:
-    """The parameters of a route function: all by keyword, as FastAPI passes them, so that
-    required and defaulted params need no particular order."""
-    parts = [declaration(p.name, p.endpoint_annotation, p.default) for p in params]
-    return py_join(", ", [py("*"), *parts]) if parts else py("")
-
-
-def call(params: tuple[ParamView, ...]) -> Python:
-    """The arguments that pass `params` on to a controller method of `signature(params)`."""
-    return py_join(
-        ", ", (py("{}={}", p.name, p.name) if p.keyword_only else py("{}", p.name) for p in params)
-    )
-
-
-def declaration(name: Ident, annotation: Python, default: Python | None) -> Python:
-    if default is None:
-        return py("{}: {}", name, annotation)
-    return py("{}: {} = {}", name, annotation, default)
-
-
 @dataclass(frozen=True)
 class OperationView:
     name: Ident
@@ -127,18 +94,6 @@ class OperationView:
     publishes: Ident | None = None  # the publisher function of publish_on_success
     subscribe: Ident | None = None  # the subscribe function of the subscribed event
     message: Python | None = None
-
-    @property
-    def signature(self) -> Python:
-        return signature(self.params)
-
-    @property
-    def endpoint_signature(self) -> Python:
-        return endpoint_signature(self.params)
-
-    @property
-    def call(self) -> Python:
-        return call(self.params)
 
 
 def text(value: str | None) -> str | None:
