@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from specforge.errors import Location, SpecError, report, suggest
+from specforge.files import shown
 from specforge.frontend import check_sources
 from specforge.layout import BROKER_KEYS, service_of
 from specforge.sources import (
@@ -30,7 +31,6 @@ from specforge.sources import (
     read_sources,
     read_spec,
     repo_path,
-    shown,
 )
 
 # Exit codes: 0 fine, 1 invalid specs or arguments (located errors or a message printed),

@@ -106,9 +106,18 @@ def is_spec_path(path: str) -> bool:
 # -- generated code --------------------------------------------------------------------------
 
 SHARED_PACKAGE = "shared.generated"
+
+
 # The FastStream brokers the generated events code can use: the values of `[specforge].broker`
 # and of the engine's `--broker` (render/brokers.py holds what each one means).
-BROKER_KEYS = ("redis", "rabbit", "nats", "kafka")
+class BrokerKey(enum.Enum):
+    REDIS = "redis"
+    RABBIT = "rabbit"
+    NATS = "nats"
+    KAFKA = "kafka"
+
+
+BROKER_KEYS = tuple(b.value for b in BrokerKey)
 
 
 def str_shared_generated_dir() -> str:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from specforge.errors import Diagnostics, Location, SpecError
+from specforge.files import hidden, shown
 from specforge.layout import REGISTRY_FILES, SPEC_SUFFIXES, SpecKind, classify
 
 MAX_SPEC_BYTES = 1024 * 1024
@@ -28,45 +28,6 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after the check must not block
-
-# Characters that would let a file name forge or disguise output: control characters (a
-# newline starts a new error line), line and paragraph separators, format characters (bidi
-# overrides reorder what a terminal shows), and the surrogates that stand for bytes of a name
-# that are not UTF-8 (they cannot even be printed).
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-
-
-# -- showing paths -------------------------------------------------------------------------
-
-
-def _hidden(char: str) -> bool:
-    return unicodedata.category(char) in _HIDDEN_CATEGORIES
-
-
-def shown(path: str) -> str:
-    """`path` as it can be printed on one line: backslashes and the characters that would forge
-    or disguise output are escaped (`\\n`, `\\x1b`, `\\u202e`; `\\xff` for a byte that is not
-    UTF-8)."""
-    if not any(c == "\\" or _hidden(c) for c in path):
-        return path
-    out: list[str] = []
-    for char in path:
-        code = ord(char)
-        if char == "\\":
-            out.append("\\\\")
-        elif not _hidden(char):
-            out.append(char)
-        elif char in "\n\r\t":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[char])
-        elif 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for the byte code - 0xDC00
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif code <= 0xFF:
-            out.append(f"\\x{code:02x}")
-        elif code <= 0xFFFF:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    return "".join(out)
 
 
 def _refusal(path: str, message: str) -> SpecError:
@@ -213,7 +174,7 @@ class _Refused(Exception):
 def repo_path(root: Path, given: str) -> str | SpecError:
     """The repo-relative POSIX path of a spec file given on the command line (relative to
     `root`, or absolute inside it), or why it is refused."""
-    if "\x00" in given or any(_hidden(c) for c in given):
+    if "\x00" in given or any(hidden(c) for c in given):
         return _refusal(given, HIDDEN)
     path = PurePosixPath(given)
     if path.is_absolute():
@@ -237,7 +198,7 @@ def read_spec(root: Path, rel: str) -> str | SpecError:
     """The text of the spec file at the repo-relative `rel` (as `repo_path` gives it), or why
     it is refused. Reads at most `MAX_SPEC_BYTES` + 1 bytes, and nothing at all from anything
     but a regular file reached without a link."""
-    if any(_hidden(c) for c in rel) or "\x00" in rel:
+    if any(hidden(c) for c in rel) or "\x00" in rel:
         return _refusal(rel, HIDDEN)
     try:
         fd = _open_beneath(root, rel.split("/"))

@@ -34,9 +34,13 @@ from pants.util.logging import LogLevel
 from specforge import layout
 from specforge_pants.engine import SpecforgeEnginePex
 from specforge_pants.links import linked_spec_errors
-from specforge_pants.module_mapper import AllSpecTargets
 from specforge_pants.subsystem import Specforge
-from specforge_pants.target_types import SpecAppSourcesField, SpecServiceField, SpecSourceField
+from specforge_pants.target_types import (
+    AllSpecTargets,
+    SpecAppSourcesField,
+    SpecServiceField,
+    SpecSourceField,
+)
 from specforge_pants.unowned import UnownedSpecs
 
 OUT = "__specforge_out"
@@ -131,7 +135,7 @@ async def generate_batch(
                 "--out",
                 OUT,
                 "--broker",
-                specforge.validated_broker(),
+                specforge.broker.value,
                 *targets,
                 *sorted(sources.snapshot.files),
             ),

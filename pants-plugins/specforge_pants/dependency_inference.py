@@ -35,10 +35,10 @@ from pants.util.logging import LogLevel
 from specforge import layout
 from specforge.layout import SpecKind, classify
 from specforge_pants.engine import SpecforgeEngineFiles
-from specforge_pants.module_mapper import AllSpecTargets
 from specforge_pants.scan import SpecScan, scan
 from specforge_pants.subsystem import Specforge
 from specforge_pants.target_types import (
+    AllSpecTargets,
     SpecAppSourcesField,
     SpecDependenciesField,
     SpecPythonResolveField,

@@ -14,46 +14,18 @@ re-reads the file's directory (the check runs when the sources' digest changes).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import stat
-import unicodedata
 from typing import Dict, Iterable, List, Optional
+
+from specforge import files
+from specforge.files import shown
 
 # The engine's messages (specforge.sources), so that a refusal reads the same everywhere.
 LINK = (
     "is a symbolic link; specforge reads spec files only as regular files inside the repo and "
     "never follows links: replace the link with the file itself"
 )
-
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-
-
-def shown(path: str) -> str:
-    """`path` printable on one line (as `specforge.sources.shown`): backslashes and control,
-    format and separator characters escaped."""
-    out: List[str] = []
-    for char in path:
-        code = ord(char)
-        if char == "\\":
-            out.append("\\\\")
-        elif unicodedata.category(char) not in _HIDDEN_CATEGORIES:
-            out.append(char)
-        elif char in "\n\r\t":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[char])
-        elif 0xDC80 <= code <= 0xDCFF:
-            out.append("\\x%02x" % (code - 0xDC00))
-        elif code <= 0xFF:
-            out.append("\\x%02x" % code)
-        elif code <= 0xFFFF:
-            out.append("\\u%04x" % code)
-        else:
-            out.append("\\U%08x" % code)
-    return "".join(out)
 
 
 def link_directory(directory: str) -> str:
@@ -115,39 +87,12 @@ class LinkedOutputError(Exception):
 
 
 def write_beneath(root: str, rel: str, content: bytes) -> None:
-    """Write `root/rel` atomically (a new temp file, renamed into place), creating its
-    directories, without following a link below `root`: raises LinkedOutputError for a linked
-    directory on the way; a link where the file goes is replaced, not written through.
-
-    Files get 0o666 minus the umask, as any file written into the tree (mkstemp's would be
-    0o600, and the rename would keep that).
-    """
-    parts = rel.split("/")
-    dir_fd = os.open(root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    """Write `root/rel` atomically, creating its directories, without following a link below
+    `root` (see `specforge.files`): raises LinkedOutputError for a linked directory on the
+    way; a link where the file goes is replaced, not written through."""
     try:
-        for i, part in enumerate(parts[:-1]):
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(part, 0o777, dir_fd=dir_fd)
-            try:
-                fd = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
-            except OSError:
-                if stat.S_ISLNK(os.lstat(part, dir_fd=dir_fd).st_mode):
-                    raise LinkedOutputError(rel, "/".join(parts[: i + 1])) from None
-                raise
-            os.close(dir_fd)
-            dir_fd = fd
-        name = parts[-1]
-        tmp = f".{name}.{secrets.token_hex(8)}.tmp"
-        fd = os.open(
-            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o666, dir_fd=dir_fd
-        )
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(content)
-            os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=dir_fd)
-            raise
-    finally:
-        os.close(dir_fd)
+        files.write_beneath(root, rel, content)
+    except files.OutputPathError as e:
+        if e.link is not None:
+            raise LinkedOutputError(rel, e.link) from None
+        raise

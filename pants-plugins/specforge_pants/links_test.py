@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from specforge.files import shown
 from specforge_pants.links import (
     LINK,
     LinkedOutputError,
     LinkedPaths,
     linked_spec_errors,
-    shown,
     write_beneath,
 )
 

@@ -14,28 +14,16 @@ from pants.backend.python.dependency_inference.module_mapper import (
 )
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.engine.rules import collect_rules, rule
-from pants.engine.target import AllTargets, Targets
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 
 from specforge import layout
 from specforge_pants.target_types import (
-    SpecAppSourcesField,
+    AllSpecTargets,
     SpecPythonResolveField,
     SpecServiceField,
     SpecSourceField,
 )
-
-
-class AllSpecTargets(Targets):
-    """Every `spec_source` and `spec_app` target."""
-
-
-@rule(desc="Find all spec targets", level=LogLevel.DEBUG)
-def find_all_spec_targets(targets: AllTargets) -> AllSpecTargets:
-    return AllSpecTargets(
-        t for t in targets if t.has_field(SpecSourceField) or t.has_field(SpecAppSourcesField)
-    )
 
 
 class SpecPythonMappingMarker(FirstPartyPythonMappingImplMarker):

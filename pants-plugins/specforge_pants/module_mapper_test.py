@@ -109,7 +109,7 @@ def test_the_plugin_maps_exactly_the_generated_modules(rule_runner: RuleRunner) 
     assert set(impl) == {"python-default", "billing"}
     assert dict(impl["billing"]) == {
         f"billing.generated.users{m}": (ModuleProvider(BILLING_USERS, ModuleProviderType.IMPL),)
-        for m in ("", ".protocol", ".router")
+        for m in ("", ".protocol", ".router", ".subscribers")
     } | {"billing.generated.app": (ModuleProvider(app("billing"), ModuleProviderType.IMPL),)}
     assert dict(impl["python-default"]) == {
         "backend.generated.app": (ModuleProvider(app("backend"), ModuleProviderType.IMPL),),
@@ -120,12 +120,18 @@ def test_the_plugin_maps_exactly_the_generated_modules(rule_runner: RuleRunner) 
         "backend.generated.orders.router": (
             ModuleProvider(BACKEND_ORDERS, ModuleProviderType.IMPL),
         ),
+        "backend.generated.orders.subscribers": (
+            ModuleProvider(BACKEND_ORDERS, ModuleProviderType.IMPL),
+        ),
         "backend.generated.schemas": (ModuleProvider(BACKEND_MODELS, ModuleProviderType.IMPL),),
         "backend.generated.users": (ModuleProvider(BACKEND_USERS, ModuleProviderType.IMPL),),
         "backend.generated.users.protocol": (
             ModuleProvider(BACKEND_USERS, ModuleProviderType.IMPL),
         ),
         "backend.generated.users.router": (ModuleProvider(BACKEND_USERS, ModuleProviderType.IMPL),),
+        "backend.generated.users.subscribers": (
+            ModuleProvider(BACKEND_USERS, ModuleProviderType.IMPL),
+        ),
         "shared.generated.events": (ModuleProvider(SHARED_EVENTS, ModuleProviderType.IMPL),),
         "shared.generated.schemas": (ModuleProvider(SHARED_MODELS, ModuleProviderType.IMPL),),
         "tg_bot.generated.app": (ModuleProvider(app("tg_bot"), ModuleProviderType.IMPL),),

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pants.option.option_types import BoolOption, SkipOption, StrOption
+from pants.option.option_types import BoolOption, EnumOption, SkipOption, StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import softwrap
 
-from specforge import layout
-
-BROKERS = layout.BROKER_KEYS
+from specforge.layout import BrokerKey
 
 
 class Specforge(Subsystem):
@@ -39,13 +37,13 @@ class Specforge(Subsystem):
             """
         ),
     )
-    broker = StrOption(
-        default="redis",
+    broker = EnumOption(
+        default=BrokerKey.REDIS,
         help=softwrap(
-            f"""
-            The FastStream broker of the generated events code: one of {", ".join(BROKERS)}.
-            The broker's URL comes from the environment at run time (`REDIS_URL`,
-            `RABBIT_URL`, `NATS_URL` or `KAFKA_URL`).
+            """
+            The FastStream broker of the generated events code. The broker's URL comes from
+            the environment at run time (`REDIS_URL`, `RABBIT_URL`, `NATS_URL` or
+            `KAFKA_URL`).
             """
         ),
     )
@@ -62,10 +60,3 @@ class Specforge(Subsystem):
         ),
     )
     skip = SkipOption("lint")
-
-    def validated_broker(self) -> str:
-        if self.broker not in BROKERS:
-            raise ValueError(
-                f"[specforge].broker = {self.broker!r} is not one of: {', '.join(BROKERS)}"
-            )
-        return self.broker

@@ -32,10 +32,13 @@ from pants.util.logging import LogLevel
 
 from specforge import layout
 from specforge_pants.engine import SpecforgeEnginePex
-from specforge_pants.generate import write_atomically
-from specforge_pants.links import LinkedOutputError, LinkedPaths, linked_spec_errors
-from specforge_pants.module_mapper import AllSpecTargets
-from specforge_pants.target_types import SpecSourceField
+from specforge_pants.links import (
+    LinkedOutputError,
+    LinkedPaths,
+    linked_spec_errors,
+    write_beneath,
+)
+from specforge_pants.target_types import AllSpecTargets, SpecSourceField
 from specforge_pants.unowned import UnownedSpecs
 
 COMPOSE = layout.COMPOSE_PATH
@@ -142,7 +145,7 @@ async def sync_services(
         return SyncServices(exit_code=0)
 
     for rel in create:
-        write_atomically(root, rel, contents[rel])
+        write_beneath(str(root), rel, contents[rel])
         console.print_stdout(f"created {rel}")
         controller = layout.controller_of(rel)
         main = layout.main_path(controller[0]) if controller else ""
@@ -153,7 +156,7 @@ async def sync_services(
                 f"create_app/create_worker in {main}"
             )
     if compose_stale:
-        write_atomically(root, COMPOSE, contents[COMPOSE])
+        write_beneath(str(root), COMPOSE, contents[COMPOSE])
         console.print_stdout(f"updated {COMPOSE} (its services.yml block)")
     console.print_stdout(
         f"sync-services: {len(create)} created, {kept} existing files left alone"

@@ -8,13 +8,15 @@ service's app target, `services/<svc>/spec:spec#app`, which owns the generated a
 
 from __future__ import annotations
 
+import glob
+import os
+from typing import List
+
 from pants.backend.python.target_types import PythonResolveField
-from pants.engine.internals.graph import (  # type: ignore[attr-defined]
-    _generate_file_level_targets,
-)
 from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,
+    AllTargets,
     Dependencies,
     GeneratedTargets,
     GenerateTargetsRequest,
@@ -25,9 +27,12 @@ from pants.engine.target import (
     StringField,
     Target,
     TargetGenerator,
+    Targets,
     generate_multiple_sources_field_help_message,
 )
 from pants.engine.unions import UnionMembership, UnionRule
+from pants.util.dirutil import fast_relpath
+from pants.util.logging import LogLevel
 from pants.util.strutil import help_text
 
 from specforge.layout import service_of_dir
@@ -143,6 +148,17 @@ class SpecforgeEngineTarget(Target):
     )
 
 
+class AllSpecTargets(Targets):
+    """Every `spec_source` and `spec_app` target of the repo."""
+
+
+@rule(desc="Find all spec targets", level=LogLevel.DEBUG)
+def find_all_spec_targets(targets: AllTargets) -> AllSpecTargets:
+    return AllSpecTargets(
+        t for t in targets if t.has_field(SpecSourceField) or t.has_field(SpecAppSourcesField)
+    )
+
+
 class GenerateSpecTargetsRequest(GenerateTargetsRequest):
     generate_from = SpecSourcesGeneratorTarget
 
@@ -155,18 +171,23 @@ async def generate_spec_targets(
     paths = await Get(
         SourcesPaths, SourcesPathsRequest(generator[SpecSourcesGeneratingSourcesField])
     )
-    file_targets = _generate_file_level_targets(
-        SpecSourceTarget,
-        generator,
-        paths.files,
-        request.template_address,
-        request.template,
-        {},
-        union_membership,
-        add_dependencies_on_all_siblings=False,
-    )
-    targets = list(file_targets.values())
-    service = service_of_dir(request.template_address.spec_path)
+    # One `spec_source` per file, as Pants' own file generators make them (a file address,
+    # the generator's fields, the file as `source`), without dependencies on the siblings:
+    # dependency inference finds the specs a spec uses.
+    spec_path = request.template_address.spec_path
+    targets: List[Target] = []
+    for path in paths.files:
+        # `source` is a glob: a file named `a[1].yaml` must match itself only.
+        relative = fast_relpath(glob.escape(path), spec_path)
+        targets.append(
+            SpecSourceTarget(
+                {**request.template, SpecSourceField.alias: relative},
+                request.template_address.create_file(relative),
+                union_membership,
+                residence_dir=os.path.dirname(path),
+            )
+        )
+    service = service_of_dir(spec_path)
     if service is not None:
         fields = {k: v for k, v in request.template.items() if k != SpecDependenciesField.alias}
         fields[SpecServiceField.alias] = service

@@ -12,8 +12,7 @@ from pants.engine.rules import Get, collect_rules, rule
 from pants.util.logging import LogLevel
 
 from specforge import layout
-from specforge_pants.module_mapper import AllSpecTargets
-from specforge_pants.target_types import SpecSourceField
+from specforge_pants.target_types import AllSpecTargets, SpecSourceField
 
 FIX = (
     "run `./pants sync-services` (it adds the BUILD files of a service registered in "

@@ -13,6 +13,7 @@ import pytest
 
 from specforge.cli import main
 from specforge.errors import Location, SpecError
+from specforge.files import shown
 from specforge.frontend import check_sources
 from specforge.sources import (
     DIRECTORY,
@@ -28,7 +29,6 @@ from specforge.sources import (
     iter_spec_files,
     read_sources,
     read_spec,
-    shown,
 )
 from tests.engine.cases import spec_language_files
 

@@ -47,7 +47,7 @@ def test_writes_the_files_with_the_usual_mode(out: Path) -> None:
 @pytest.mark.parametrize(
     ("rel", "why"),
     [
-        ("/etc/x.py", "the path is absolute; generated paths are relative to --out"),
+        ("/etc/x.py", "the path is absolute; written paths are relative to --out"),
         ("../x.py", "the path contains '..', which would leave --out"),
         ("a/../../x.py", "the path contains '..', which would leave --out"),
         ("", "not a file name"),

@@ -3,14 +3,12 @@ kind of file through a Jinja2 template kept next to it in `templates/`."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
-import stat
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from specforge import files as files_
 from specforge import ir, layout
+from specforge.files import OutputPathError
 from specforge.layout import SpecKind
 from specforge.render.common import format_files
 
@@ -96,113 +94,11 @@ def package_inits(path: str) -> list[str]:
     return [Path(*parts[: i + 1], "__init__.py").as_posix() for i in range(start, len(parts) - 1)]
 
 
-class OutputPathError(Exception):
-    """A generated file that cannot be written where it should go: its path would leave the
-    output directory (absolute, `..`, a link below it), or the write failed."""
-
-    def __init__(self, rel: str, why: str) -> None:
-        from specforge.sources import shown
-
-        super().__init__(f"cannot write {shown(rel)}: {why}")
-
-
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-
-
 def write_tree(out: Path, files: dict[str, str]) -> None:
-    """Write files under `out`, each atomically (a new temp file renamed into place), and never
-    outside `out`: a path that is absolute or has `..` is refused, and so is a directory below
-    `out` that is a symbolic link (a link where a file goes is replaced, not written through).
-    Raises OutputPathError."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        out_fd = os.open(out, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
-    except OSError as e:
-        raise OutputPathError(str(out), f"the output directory: {e.strerror}") from None
-    try:
-        for rel, text in sorted(files.items()):
-            parts = _output_parts(rel)
-            dir_fd = _directory_beneath(out_fd, rel, parts[:-1])
-            try:
-                _replace_file(dir_fd, rel, parts[-1], text.encode("utf-8"))
-            finally:
-                if dir_fd != out_fd:
-                    os.close(dir_fd)
-    finally:
-        os.close(out_fd)
+    """Write the generated files under `out`, each atomically and never outside it (see
+    `specforge.files`). Raises OutputPathError."""
+    data = {rel: text.encode("utf-8") for rel, text in files.items()}
+    files_.write_tree(str(out), data, root_name="--out")
 
 
-def _output_parts(rel: str) -> list[str]:
-    path = PurePosixPath(rel)
-    if "\x00" in rel or not rel:
-        raise OutputPathError(rel, "not a file name")
-    if path.is_absolute():
-        raise OutputPathError(rel, "the path is absolute; generated paths are relative to --out")
-    if ".." in path.parts:
-        raise OutputPathError(rel, "the path contains '..', which would leave --out")
-    parts = list(path.parts)
-    if not parts or parts == ["."]:
-        raise OutputPathError(rel, "not a file name")
-    return parts
-
-
-def _directory_beneath(out_fd: int, rel: str, parts: list[str]) -> int:
-    """A descriptor of the directory `parts` below `out_fd`, created where missing, reached
-    without following a link."""
-    dir_fd = out_fd
-    try:
-        for i, part in enumerate(parts):
-            where = "/".join(parts[: i + 1])
-            try:
-                os.mkdir(part, 0o777, dir_fd=dir_fd)
-            except FileExistsError:
-                pass
-            except OSError as e:
-                raise OutputPathError(rel, f"cannot create {where}: {e.strerror}") from None
-            try:
-                fd = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=dir_fd)
-            except OSError as e:
-                if stat.S_ISLNK(_lstat_mode(part, dir_fd)):
-                    why = f"{where} is a symbolic link; specforge never writes through links"
-                else:
-                    why = f"{where}: {e.strerror}"
-                raise OutputPathError(rel, why) from None
-            if dir_fd != out_fd:
-                os.close(dir_fd)
-            dir_fd = fd
-    except BaseException:
-        if dir_fd != out_fd:
-            os.close(dir_fd)
-        raise
-    return dir_fd
-
-
-def _lstat_mode(name: str, dir_fd: int) -> int:
-    try:
-        return os.lstat(name, dir_fd=dir_fd).st_mode
-    except OSError:
-        return 0
-
-
-def _replace_file(dir_fd: int, rel: str, name: str, data: bytes) -> None:
-    """Write `name` in `dir_fd`: a new temp file (O_EXCL, never a link), renamed over it."""
-    tmp = f".{name}.{secrets.token_hex(8)}.tmp"
-    try:
-        # 0o666 minus the umask, as for any file written into a tree (mkstemp's are 0o600).
-        fd = os.open(
-            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o666, dir_fd=dir_fd
-        )
-    except OSError as e:
-        raise OutputPathError(rel, str(e.strerror)) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp, dir_fd=dir_fd)
-        if isinstance(e, OSError):
-            raise OutputPathError(rel, str(e.strerror)) from None
-        raise
+__all__ = ["OutputPathError", "generate_files", "package_inits", "write_tree"]
