@@ -35,9 +35,9 @@ from pants.util.dirutil import fast_relpath
 from pants.util.logging import LogLevel
 from pants.util.strutil import help_text
 
-from specforge.layout import service_of_dir
+from specforge.layout import SPEC_SUFFIXES, service_of_dir
 
-SPEC_FILE_EXTENSIONS = (".yaml", ".yml")
+SPEC_FILE_EXTENSIONS = SPEC_SUFFIXES
 
 
 class SpecDependenciesField(Dependencies):
@@ -108,7 +108,7 @@ class SpecAppTarget(Target):
 
 
 class SpecSourcesGeneratingSourcesField(MultipleSourcesField):
-    default = ("*.yaml", "*.yml")
+    default = tuple(f"*{suffix}" for suffix in SPEC_SUFFIXES)
     expected_file_extensions = SPEC_FILE_EXTENSIONS
     help = generate_multiple_sources_field_help_message(
         "Example: `sources=['users.yaml', 'orders.yaml', '!draft_*.yaml']`"

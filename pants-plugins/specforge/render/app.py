@@ -12,6 +12,15 @@ from specforge.render.common import Imports, dotted, header, render
 
 
 @dataclass(frozen=True)
+class ModuleImport:
+    """`from <package> import <module> as <alias>`: a domain's router or subscribers module."""
+
+    package: Python
+    module: Ident
+    alias: Ident
+
+
+@dataclass(frozen=True)
 class DomainView:
     name: Ident  # also the keyword argument of create_app/create_worker
     controller: Ident
@@ -24,16 +33,16 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
     domains = project.domains_of(service)
     imports = Imports(reserved=frozenset(namespace.APP_MODULE | {d.name for d in domains}))
     views: list[DomainView] = []
-    module_imports: list[tuple[Python, Ident, Ident]] = []  # from package import module as alias
+    module_imports: list[ModuleImport] = []
     for d in domains:
         package = dotted(layout.domain_package(service, d.name))
         router = subscribers = None
         if any(op.rest is not None for op in d.operations):
             router = Ident(f"_{d.name}_router")
-            module_imports.append((package, Ident("router"), router))
+            module_imports.append(ModuleImport(package, Ident("router"), router))
         if any(op.subscribe is not None for op in d.operations):
             subscribers = Ident(f"_{d.name}_subscribers")
-            module_imports.append((package, Ident("subscribers"), subscribers))
+            module_imports.append(ModuleImport(package, Ident("subscribers"), subscribers))
         views.append(
             DomainView(
                 name=Ident(d.name),

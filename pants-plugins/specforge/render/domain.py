@@ -210,14 +210,17 @@ def param_view(p: ir.Param, namer: TypeNamer, *, router: bool) -> ParamView:
             args.insert(0, py("alias={}", py_str(p.name)))
         if p.description:
             args.append(py("description={}", py_str(p.description)))
-        source = "Path" if p.source is ir.ParamSource.PATH else "Query"
-        endpoint = py(
-            "{}[{}, {}({})]",
-            imports.add("typing", "Annotated"),
-            annotation,
-            imports.add("fastapi", source),
-            py_join(", ", args),
-        )
+        # FastAPI takes a scalar param for a path param when its name is in the path, for a
+        # query param otherwise: a marker only when it has something to say.
+        if args:
+            source = "Path" if p.source is ir.ParamSource.PATH else "Query"
+            endpoint = py(
+                "{}[{}, {}({})]",
+                imports.add("typing", "Annotated"),
+                annotation,
+                imports.add("fastapi", source),
+                py_join(", ", args),
+            )
     return ParamView(
         name=Ident(p.py_name),
         annotation=annotation,

@@ -80,10 +80,10 @@ def create_router(controller: NotesController) -> APIRouter:
     async def find_notes(
         *,
         q: Annotated[str, Query(min_length=1)],
-        day: Annotated[date | None, Query()] = None,
-        flag: Annotated[bool, Query()] = False,
-        status: Annotated[NoteStatus, Query()] = NoteStatus.open,
-        ref: Annotated[UUID | None, Query()] = None,
+        day: date | None = None,
+        flag: bool = False,
+        status: NoteStatus = NoteStatus.open,
+        ref: UUID | None = None,
     ) -> list[Note]:
         return await controller.find_notes(q=q, day=day, flag=flag, status=status, ref=ref)
 
@@ -109,7 +109,7 @@ def create_router(controller: NotesController) -> APIRouter:
         responses={503: {"model": ErrorBody, "description": "the store is read-only"}},
         operation_id="replace_note",
     )
-    async def replace_note(*, note_id: Annotated[int, Path()], payload: Note) -> Note:
+    async def replace_note(*, note_id: int, payload: Note) -> Note:
         return await controller.replace_note(note_id, payload)
 
     return router

@@ -91,10 +91,10 @@ def create_router(controller: OdditiesController) -> APIRouter:
         ] = None,
         private: Annotated[int, Query(alias="_private", description="x = y")],
         class_: Annotated[str | None, Query(alias="class", description=" = trouble")] = None,
-        since: Annotated[date, Query()] = date(2024, 1, 2),
-        at: Annotated[AwareDatetime, Query()] = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
-        ref: Annotated[UUID, Query()] = UUID("12345678-1234-5678-1234-567812345678"),
-        amount: Annotated[Decimal, Query()] = Decimal("1.50"),
+        since: date = date(2024, 1, 2),
+        at: AwareDatetime = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        ref: UUID = UUID("12345678-1234-5678-1234-567812345678"),
+        amount: Decimal = Decimal("1.50"),
     ) -> Odd:
         return await controller.find_odd(
             str_,

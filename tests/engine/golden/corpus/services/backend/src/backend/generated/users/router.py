@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.routing import APIRoute
 from faststream.redis import RedisBroker
 
@@ -78,7 +78,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
     )
     async def list_users(
         *,
-        role: Annotated[Role | None, Query()] = None,
+        role: Role | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[UserRead]:
@@ -90,7 +90,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         responses={404: {"model": ErrorBody, "description": "no such user"}},
         operation_id="get_user",
     )
-    async def get_user(*, user_id: Annotated[int, Path()]) -> UserRead:
+    async def get_user(*, user_id: int) -> UserRead:
         return await controller.get_user(user_id)
 
     @router.patch(
@@ -98,7 +98,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         response_model=UserRead,
         operation_id="update_user",
     )
-    async def update_user(*, user_id: Annotated[int, Path()], payload: UserUpdate) -> UserRead:
+    async def update_user(*, user_id: int, payload: UserUpdate) -> UserRead:
         return await controller.update_user(user_id, payload)
 
     @router.delete(
@@ -107,7 +107,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         response_class=Response,
         operation_id="delete_user",
     )
-    async def delete_user(*, user_id: Annotated[int, Path()]) -> None:
+    async def delete_user(*, user_id: int) -> None:
         await controller.delete_user(user_id)
 
     return router

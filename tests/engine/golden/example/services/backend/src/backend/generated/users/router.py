@@ -84,8 +84,8 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
     )
     async def list_users(
         *,
-        role: Annotated[Role | None, Query()] = None,
-        telegram_id: Annotated[int | None, Query()] = None,
+        role: Role | None = None,
+        telegram_id: int | None = None,
         name_prefix: Annotated[str | None, Query(max_length=100)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
