@@ -1,0 +1,173 @@
+"""What the generated modules bind at module level (their imports and their own definitions),
+and the Python keywords and builtins."""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+
+KEYWORDS = frozenset(keyword.kwlist)
+SOFT_KEYWORDS = frozenset(keyword.softkwlist)
+BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+
+
+# Names that annotations and defaults of any generated module may import.
+ANNOTATION_IMPORTS = frozenset(
+    {
+        "Annotated",
+        "AnyUrl",
+        "AwareDatetime",
+        "Decimal",
+        "EmailStr",
+        "Field",
+        "Literal",
+        "UTC",
+        "UUID",
+        "date",
+        "datetime",
+        "timedelta",
+        "timezone",
+    }
+)
+BROKER_IMPORTS = frozenset(
+    {
+        "AckPolicy",
+        "DeliverPolicy",
+        "ExchangeType",
+        "JStream",
+        "KafkaBroker",
+        "NatsBroker",
+        "PullSub",
+        "RabbitBroker",
+        "RabbitExchange",
+        "RabbitQueue",
+        "RedisBroker",
+        "StreamSub",
+    }
+)
+# Imported by an enum whose description needs its JSON schema hook.
+SCHEMA_HOOK_IMPORTS = frozenset({"CoreSchema", "GetJsonSchemaHandler", "JsonSchemaValue"})
+SCHEMAS_MODULE = (
+    ANNOTATION_IMPORTS
+    | SCHEMA_HOOK_IMPORTS
+    | {"BaseModel", "ConfigDict", "RootModel", "StrEnum", "_SpecModel"}
+)
+EVENTS_MODULE = (
+    ANNOTATION_IMPORTS
+    | BROKER_IMPORTS
+    | {
+        "Awaitable",
+        "BROKER_URL_ENV",
+        "Broker",
+        "Callable",
+        "DEFAULT_BROKER_URL",
+        "DEFAULT_RECLAIM_AFTER_MS",
+        "RECLAIM_AFTER_MS_ENV",
+        "STREAM",
+        "Any",
+        "_HANDLERS",
+        "_Handler",
+        "_dispatch",
+        "_exchange",
+        "_join",
+        "consumer_name",
+        "make_broker",
+        "os",
+        "reclaim_after_ms",
+        "socket",
+        "weakref",
+    }
+)
+PROTOCOL_MODULE = ANNOTATION_IMPORTS | {"ClassVar", "Protocol"}
+# What a router module defines itself (imports cannot take these names).
+ROUTER_DEFINES = frozenset({"_DeclaredErrorsRoute", "_log", "create_router"})
+ROUTER_MODULE = (
+    ANNOTATION_IMPORTS
+    | BROKER_IMPORTS
+    | ROUTER_DEFINES
+    | {
+        "APIRoute",
+        "APIRouter",
+        "Any",
+        "Callable",
+        "Coroutine",
+        "ErrorBody",
+        "HTTPException",
+        "Path",
+        "Query",
+        "Request",
+        "Response",
+        "logging",
+    }
+)
+SUBSCRIBERS_DEFINES = frozenset({"register_subscribers"})
+SUBSCRIBERS_MODULE = ANNOTATION_IMPORTS | BROKER_IMPORTS | SUBSCRIBERS_DEFINES
+CLIENTS_MODULE = ANNOTATION_IMPORTS | {
+    "Any",
+    "DEFAULT_BACKOFF",
+    "DEFAULT_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "IDEMPOTENT_METHODS",
+    "Self",
+    "TracebackType",
+    "TypeAdapter",
+    "_Client",
+    "_segment",
+    "_wire",
+    "asyncio",
+    "date",
+    "enum",
+    "httpx2",
+    "os",
+    "quote",
+}
+APP_MODULE = BROKER_IMPORTS | {
+    "AbstractAsyncContextManager",
+    "AsyncExitStack",
+    "AsyncIterator",
+    "_open_controllers",
+    "FastAPI",
+    "FastStream",
+    "SERVICE",
+    "asynccontextmanager",
+    "create_app",
+    "create_worker",
+    "make_broker",
+    "os",
+}
+# What renderers import through `render.common.Imports` (aliased on a clash); the rest of each
+# module's names are bound by its template and are reserved there.
+IMPORTED = (
+    ANNOTATION_IMPORTS
+    | BROKER_IMPORTS
+    | SCHEMA_HOOK_IMPORTS
+    | {
+        "APIRoute",
+        "APIRouter",
+        "Any",
+        "BaseModel",
+        "Callable",
+        "Coroutine",
+        "ErrorBody",
+        "ClassVar",
+        "ConfigDict",
+        "HTTPException",
+        "Path",
+        "Protocol",
+        "Query",
+        "Request",
+        "Response",
+        "RootModel",
+        "StrEnum",
+        "TypeAdapter",
+    }
+)
+ALL_MODULES = (
+    SCHEMAS_MODULE
+    | EVENTS_MODULE
+    | PROTOCOL_MODULE
+    | ROUTER_MODULE
+    | SUBSCRIBERS_MODULE
+    | CLIENTS_MODULE
+    | APP_MODULE
+)
