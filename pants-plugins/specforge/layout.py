@@ -109,7 +109,7 @@ SHARED_PACKAGE = "shared.generated"
 
 
 # The FastStream brokers the generated events code can use: the values of `[specforge].broker`
-# and of the engine's `--broker` (render/brokers.py holds what each one means).
+# and of the engine's `--broker` (specforge/brokers.py holds what each one means).
 class BrokerKey(enum.Enum):
     REDIS = "redis"
     RABBIT = "rabbit"

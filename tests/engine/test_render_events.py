@@ -170,7 +170,7 @@ async def test_other_brokers(broker: str, url: str, port: int, how: str, tmp_pat
 
 def test_every_broker_of_the_option_has_a_renderer() -> None:
     """`[specforge].broker` and `--broker` offer `layout.BROKER_KEYS`; each has its table row."""
+    from specforge.brokers import BROKERS
     from specforge.layout import BROKER_KEYS
-    from specforge.render.brokers import BROKERS
 
     assert tuple(BROKERS) == BROKER_KEYS

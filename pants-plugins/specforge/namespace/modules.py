@@ -6,6 +6,8 @@ from __future__ import annotations
 import builtins
 import keyword
 
+from specforge.brokers import BROKERS
+
 KEYWORDS = frozenset(keyword.kwlist)
 SOFT_KEYWORDS = frozenset(keyword.softkwlist)
 BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
@@ -29,22 +31,10 @@ ANNOTATION_IMPORTS = frozenset(
         "timezone",
     }
 )
-BROKER_IMPORTS = frozenset(
-    {
-        "AckPolicy",
-        "DeliverPolicy",
-        "ExchangeType",
-        "JStream",
-        "KafkaBroker",
-        "NatsBroker",
-        "PullSub",
-        "RabbitBroker",
-        "RabbitExchange",
-        "RabbitQueue",
-        "RedisBroker",
-        "StreamSub",
-    }
-)
+# The names the generated code of any broker imports from FastStream (see specforge.brokers).
+BROKER_IMPORTS = frozenset({"AckPolicy"}).union(*(b.imports for b in BROKERS.values()))
+# What the events module of a broker binds besides (its own helpers and their imports).
+BROKER_BINDS: frozenset[str] = frozenset().union(*(b.binds for b in BROKERS.values()))
 # Imported by an enum whose description needs its JSON schema hook.
 SCHEMA_HOOK_IMPORTS = frozenset({"CoreSchema", "GetJsonSchemaHandler", "JsonSchemaValue"})
 SCHEMAS_MODULE = (
@@ -55,26 +45,20 @@ SCHEMAS_MODULE = (
 EVENTS_MODULE = (
     ANNOTATION_IMPORTS
     | BROKER_IMPORTS
+    | BROKER_BINDS
     | {
         "Awaitable",
         "BROKER_URL_ENV",
         "Broker",
         "Callable",
         "DEFAULT_BROKER_URL",
-        "DEFAULT_RECLAIM_AFTER_MS",
-        "RECLAIM_AFTER_MS_ENV",
-        "STREAM",
         "Any",
         "_HANDLERS",
         "_Handler",
         "_dispatch",
-        "_exchange",
         "_join",
-        "consumer_name",
         "make_broker",
         "os",
-        "reclaim_after_ms",
-        "socket",
         "weakref",
     }
 )

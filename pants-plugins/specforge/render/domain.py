@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from specforge import ir, layout, namespace
+from specforge.brokers import BROKERS
 from specforge.emit.code import Ident, Python, py, py_join, py_str
 from specforge.http_facts import status_phrase
-from specforge.render.brokers import BROKERS
 from specforge.render.common import Imports, TypeNamer, constraint_args, header, render
 
 

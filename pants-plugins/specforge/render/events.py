@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from specforge import ir, layout, namespace
+from specforge.brokers import BROKERS
 from specforge.emit.code import Ident, Python
-from specforge.render.brokers import BROKERS
 from specforge.render.common import Imports, TypeNamer, header, render
 
 

@@ -1,0 +1,85 @@
+"""The FastStream brokers that generated events code can use: one row per broker, read by the
+renderers (which module and class to import, which template writes the events module) and by
+the namespace model (which names a broker's code binds, so that spec names cannot shadow them).
+
+Adding a broker: its key in `layout.BrokerKey` (the plugin's `[specforge].broker` option reads
+it), its row here, and its template `render/templates/events/<key>.py.j2`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from specforge.layout import BROKER_KEYS
+
+
+@dataclass(frozen=True)
+class Broker:
+    key: str  # the value of `[specforge].broker` and `--broker`
+    title: str  # for docstrings
+    module: str  # the FastStream module
+    class_name: str  # the broker class
+    url_env: str  # the environment variable with its URL
+    default_url: str
+    imports: frozenset[str]  # what its events template imports from `module`
+    binds: frozenset[str] = frozenset()  # what else its events template binds at module level
+
+    @property
+    def template(self) -> str:
+        """Its events module template, which extends `events.py.j2`."""
+        return f"events/{self.key}.py.j2"
+
+
+BROKERS = {
+    b.key: b
+    for b in (
+        Broker(
+            "redis",
+            "Redis Streams",
+            "faststream.redis",
+            "RedisBroker",
+            "REDIS_URL",
+            "redis://127.0.0.1:6379",
+            imports=frozenset({"RedisBroker", "StreamSub"}),
+            binds=frozenset(
+                {
+                    "socket",
+                    "RECLAIM_AFTER_MS_ENV",
+                    "DEFAULT_RECLAIM_AFTER_MS",
+                    "consumer_name",
+                    "reclaim_after_ms",
+                }
+            ),
+        ),
+        Broker(
+            "rabbit",
+            "RabbitMQ",
+            "faststream.rabbit",
+            "RabbitBroker",
+            "RABBIT_URL",
+            "amqp://guest:guest@127.0.0.1:5672/",
+            imports=frozenset({"ExchangeType", "RabbitBroker", "RabbitExchange", "RabbitQueue"}),
+            binds=frozenset({"_exchange"}),
+        ),
+        Broker(
+            "nats",
+            "NATS JetStream",
+            "faststream.nats",
+            "NatsBroker",
+            "NATS_URL",
+            "nats://127.0.0.1:4222",
+            imports=frozenset({"DeliverPolicy", "JStream", "NatsBroker", "PullSub"}),
+            binds=frozenset({"STREAM"}),
+        ),
+        Broker(
+            "kafka",
+            "Kafka",
+            "faststream.kafka",
+            "KafkaBroker",
+            "KAFKA_URL",
+            "127.0.0.1:9092",
+            imports=frozenset({"KafkaBroker"}),
+        ),
+    )
+}
+assert tuple(BROKERS) == BROKER_KEYS, "every broker key of layout has its row, in order"
