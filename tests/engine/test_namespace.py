@@ -64,6 +64,20 @@ def test_renaming_rules() -> None:
     assert field_py_names(["_6th", "__", "field__6th"], ()) == ["field_6th", "field", "field__6th"]
     assert param_py_names(["_1", "param_1"]) == ["param_1_", "param_1"]
     assert enum_member_py_names(["_9"]) == ["member_9"]
+    # Without its underscores, a name is renamed like a spec name spelled that way (found by an
+    # adversarial review: `_model_config` became `model_config`, overriding the model's config;
+    # `_publish_x` hid the publisher; `_Item` shadowed the model in a client method).
+    assert field_py_names(["_model_config", "_model_dump", "model_x"], ()) == [
+        "model_config_",
+        "model_dump_",
+        "model_x_",
+    ]
+    assert param_py_names(["_publish_item_made", "_Item", "_Path", "Item_"]) == [
+        "publish_item_made_",
+        "Item_",
+        "Path_",
+        "Item__",  # a capital name is renamed too, and `Item_` is taken by then
+    ]
 
 
 @pytest.mark.filterwarnings("error")  # pydantic warns of fields that shadow its attributes

@@ -239,3 +239,11 @@ async def test_controllers_that_are_context_managers_live_as_long_as_the_app(
     async with worker.lifespan_context():
         log.append("working")
     assert log == ["enter oddities", "enter users", "working", "exit users", "exit oddities"]
+
+    # One object serving two domains is entered once (an httpx client, say, opens only once).
+    log.clear()
+    both = tracked(oddities_controller(), "both", log)
+    app = m["app"].create_app(users=users_controller(), notes=both, oddities=both, broker=broker)
+    async with TestRedisBroker(broker), app.router.lifespan_context(app):
+        pass
+    assert log == ["enter both", "exit both"]

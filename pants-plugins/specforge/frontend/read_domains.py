@@ -131,6 +131,13 @@ def read_operation(
                 f"operation '{name}' has no transport: 'publish_on_success' only publishes "
                 "after the operation runs; add 'rest' or 'events.subscribe' to run it",
             )
+    if r.has("errors") and not r.has("rest"):
+        r.error(
+            "errors",
+            "'errors' lists the HTTP answers of a REST operation, and this one has no 'rest' "
+            "(an event handler that fails raises, and the event is redelivered)",
+            at_key=True,
+        )
     if subscribe is not None and not r.has("input"):
         raw.diags.error(
             subscribe.loc,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from specforge.namespace.modules import (
     KEYWORDS,
@@ -63,28 +63,39 @@ ENUM_MEMBER_RESERVED = (
 )
 
 
+def _never(name: str) -> bool:
+    return False
+
+
 def _assign(
-    names: Sequence[str], needs_rename: set[str] | frozenset[str], fallback: str
+    names: Sequence[str],
+    reserved: set[str] | frozenset[str],
+    fallback: str,
+    reserved_pattern: Callable[[str], bool] = _never,
 ) -> list[str]:
-    """Python names for `names` (unique within them): a name keeps its spelling unless it
-    starts with '_', is a keyword, or is in `needs_rename`; then it loses its leading
-    underscores (a digit it would then start with gets a `<fallback>_` prefix) and gains trailing
-    ones until it is free. Names that need no renaming are
-    claimed first, so that renaming never takes a name the spec uses as it is."""
+    """Python names for `names` (unique within them). A name keeps its spelling unless it
+    starts with '_', is a keyword, is `reserved` or matches `reserved_pattern` (a prefix, say);
+    then it loses its leading underscores (a digit it would then start with gets a
+    `<fallback>_` prefix), is renamed like a spec name spelled that way (`_model_x` like
+    `model_x`), and gains trailing underscores until it is free. Names that need no renaming
+    are claimed first, so that renaming never takes a name the spec uses as it is."""
 
-    def bad(n: str) -> bool:
-        return n.startswith("_") or n in KEYWORDS or n in needs_rename
+    def renamed(n: str) -> bool:
+        return n.startswith("_") or n in KEYWORDS or n in reserved or reserved_pattern(n)
 
-    taken = {n for n in names if not bad(n)}
+    taken = {n for n in names if not renamed(n)}
     out: list[str] = []
     for name in names:
-        if not bad(name):
+        if not renamed(name):
             out.append(name)
             continue
         candidate = name.lstrip("_") or fallback
         if candidate[0].isdigit():  # `_6th` cannot become `6th`
             candidate = f"{fallback}_{candidate}"
-        while bad(candidate) or candidate in taken:
+        if renamed(candidate):
+            candidate += "_"
+        # A trailing underscore takes a name out of every pattern (`model_x_`, `Item_`).
+        while candidate in KEYWORDS or candidate in reserved or candidate in taken:
             candidate += "_"
         taken.add(candidate)
         out.append(candidate)
@@ -94,9 +105,8 @@ def _assign(
 def field_py_names(names: Sequence[str], referenced: Iterable[str]) -> list[str]:
     """Python attribute names of a model's fields. `referenced` are the names the model's
     annotations and defaults read (its model and enum types)."""
-    needs = set(referenced) | ANNOTATION_BUILTINS | SCHEMAS_MODULE | BASEMODEL_ATTRIBUTES
-    needs |= {n for n in names if n.startswith("model_")}
-    return _assign(names, needs, "field")
+    reserved = set(referenced) | ANNOTATION_BUILTINS | SCHEMAS_MODULE | BASEMODEL_ATTRIBUTES
+    return _assign(names, reserved, "field", lambda n: n.startswith("model_"))
 
 
 def discriminator_py_name(name: str) -> str:
@@ -110,14 +120,16 @@ def param_py_names(names: Sequence[str]) -> list[str]:
     """Python parameter names of an operation's params. A name starting with a capital letter
     is renamed too (it could shadow a class that the generated function refers to), and so is
     one that looks like an event publisher."""
-    needs = set(PARAM_RESERVED) | {
-        n for n in names if n[:1].isupper() or n.startswith(PARAM_RESERVED_PREFIXES)
-    }
-    return _assign(names, needs, "param")
+    return _assign(
+        names,
+        PARAM_RESERVED,
+        "param",
+        lambda n: n[:1].isupper() or n.startswith(PARAM_RESERVED_PREFIXES),
+    )
 
 
 def enum_member_py_names(values: Sequence[str]) -> list[str]:
-    return _assign(values, set(ENUM_MEMBER_RESERVED), "member")
+    return _assign(values, frozenset(ENUM_MEMBER_RESERVED), "member")
 
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

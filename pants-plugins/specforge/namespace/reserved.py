@@ -35,7 +35,16 @@ def type_name_problem(name: str) -> str | None:
             f"'{name}' is reserved: generated modules import or define '{name}' themselves "
             "(pydantic, FastAPI, FastStream, httpx2 or specforge helpers)"
         )
+    if name in OPENAPI_SCHEMAS:
+        return (
+            f"'{name}' is reserved: FastAPI's OpenAPI document defines a schema of that name, "
+            "which would replace the model's"
+        )
     return None
+
+
+# Schemas that FastAPI adds to every OpenAPI document it serves (for request validation errors).
+OPENAPI_SCHEMAS = frozenset({"HTTPValidationError", "ValidationError"})
 
 
 # Client class members, router locals and module functions an operation name would shadow.

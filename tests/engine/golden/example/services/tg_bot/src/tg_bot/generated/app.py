@@ -27,10 +27,16 @@ SERVICE = "tg_bot"
 
 @asynccontextmanager
 async def _open_controllers(*controllers: object) -> AsyncIterator[None]:
-    """Enter the controllers that are async context managers, in order; exit them in reverse."""
+    """Enter the controllers that are async context managers, in order, each once (one object
+    may serve several domains); exit them in reverse."""
+    entered: set[int] = set()
     async with AsyncExitStack() as stack:
         for controller in controllers:
-            if isinstance(controller, AbstractAsyncContextManager):
+            if (
+                isinstance(controller, AbstractAsyncContextManager)
+                and id(controller) not in entered
+            ):
+                entered.add(id(controller))
                 await stack.enter_async_context(controller)
         yield
 
