@@ -144,6 +144,7 @@ def test_domain_gets_its_own_files_from_the_transitive_specs(rule_runner: RuleRu
         f"{BACKEND}/users/__init__.py": BACKEND_BATCH.record(origin),
         f"{BACKEND}/users/protocol.py": BACKEND_BATCH.record(origin),
         f"{BACKEND}/users/router.py": BACKEND_BATCH.record(origin),
+        f"{BACKEND}/users/subscribers.py": BACKEND_BATCH.record(origin),
     }
     origin = "services/backend/spec/models.yaml"
     assert generate(rule_runner, spec("services/backend/spec", "models.yaml")) == {

@@ -35,9 +35,11 @@ ALL_OUTPUTS = {
     f"{BACKEND}/orders/__init__.py",
     f"{BACKEND}/orders/protocol.py",
     f"{BACKEND}/orders/router.py",
+    f"{BACKEND}/orders/subscribers.py",
     f"{BACKEND}/users/__init__.py",
     f"{BACKEND}/users/protocol.py",
     f"{BACKEND}/users/router.py",
+    f"{BACKEND}/users/subscribers.py",
     f"{TG_BOT}/__init__.py",
     f"{TG_BOT}/app.py",
     f"{TG_BOT}/clients.py",
@@ -96,7 +98,7 @@ def test_writes_the_generated_files_then_finds_them_unchanged(
     rule_runner: RuleRunner, repo: Path
 ) -> None:
     result = run(rule_runner, "::")
-    assert (result.exit_code, result.stdout, result.stderr) == (0, summary(15, 0, 0), "")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, summary(17, 0, 0), "")
     assert files_under(repo, "shared", "services") - set(SPEC_REPO) == ALL_OUTPUTS
     assert (repo / f"{BACKEND}/users/router.py").read_text() == BACKEND_BATCH.record(
         "services/backend/spec/users.yaml"
@@ -112,13 +114,13 @@ def test_writes_the_generated_files_then_finds_them_unchanged(
 
     mtime = (repo / f"{BACKEND}/users/router.py").stat().st_mtime_ns
     result = run(rule_runner, "::")
-    assert (result.exit_code, result.stdout, result.stderr) == (0, summary(0, 15, 0), "")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, summary(0, 17, 0), "")
     assert (repo / f"{BACKEND}/users/router.py").stat().st_mtime_ns == mtime
 
     result = run(rule_runner, "--check", "::")
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
-        "Generated code is up to date (15 files).\n",
+        "Generated code is up to date (17 files).\n",
         "",
     )
 
@@ -135,7 +137,7 @@ def test_rewrites_changed_outputs(rule_runner: RuleRunner, repo: Path) -> None:
     assert (repo / f"{BACKEND}/users/router.py").read_text() == STALE  # --check writes nothing
 
     result = run(rule_runner, "::")
-    assert (result.exit_code, result.stdout) == (0, summary(1, 14, 0))
+    assert (result.exit_code, result.stdout) == (0, summary(1, 16, 0))
     assert (repo / f"{BACKEND}/users/router.py").read_text() == BACKEND_BATCH.record(
         "services/backend/spec/users.yaml"
     )
@@ -162,22 +164,25 @@ def test_deleting_a_spec_removes_its_stale_generated_files(
         f"specforge: out of date: {BACKEND}/users/__init__.py\n"
         f"specforge: out of date: {BACKEND}/users/protocol.py\n"
         f"specforge: out of date: {BACKEND}/users/router.py\n"
+        f"specforge: out of date: {BACKEND}/users/subscribers.py\n"
         f"specforge: out of date: {BACKEND}/orders/__init__.py\n"
         f"specforge: out of date: {BACKEND}/orders/protocol.py\n"
         f"specforge: out of date: {BACKEND}/orders/router.py\n"
+        f"specforge: out of date: {BACKEND}/orders/subscribers.py\n"
         "Run `./pants generate ::` to update the generated code.\n"
     )
 
     result = run(rule_runner, "::")
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
-        "Generated 12 files from 8 spec targets: 5 written, 7 unchanged, 3 stale removed.\n",
+        "Generated 13 files from 8 spec targets: 6 written, 7 unchanged, 4 stale removed.\n",
         "",
     )
     assert files_under(repo, "shared", "services") - set(SPEC_REPO) == ALL_OUTPUTS - {
         f"{BACKEND}/orders/__init__.py",
         f"{BACKEND}/orders/protocol.py",
         f"{BACKEND}/orders/router.py",
+        f"{BACKEND}/orders/subscribers.py",
     }
     # With its bytecode cache: a directory of nothing but `__pycache__` would still import
     # as a (namespace) package.
@@ -204,7 +209,7 @@ def test_deleting_a_whole_service_spec_dir_removes_its_generated_dir(
     result = run(rule_runner, "::")
     assert result.exit_code == 0
     assert result.stdout == (
-        "Generated 12 files from 7 spec targets: 0 written, 12 unchanged, 3 stale removed.\n"
+        "Generated 14 files from 7 spec targets: 0 written, 14 unchanged, 3 stale removed.\n"
     )
     assert not (repo / TG_BOT).exists()
     assert (repo / "services/tg_bot/src/tg_bot").is_dir()
@@ -221,7 +226,7 @@ def test_hand_written_files_in_generated_dirs_are_left_alone(
         }
     )
     result = run(rule_runner, "::")
-    assert (result.exit_code, result.stdout) == (0, summary(15, 0, 0))
+    assert (result.exit_code, result.stdout) == (0, summary(17, 0, 0))
     assert result.stderr == "".join(
         f"specforge: left {path} alone: it is in a generated directory, but specforge did not "
         "write it (move hand-written code out of generated/).\n"
@@ -254,7 +259,7 @@ def test_hand_written_file_at_an_output_path_is_not_overwritten(
     # Everything else is written.
     assert (repo / f"{TG_BOT}/app.py").is_file()
     assert result.stdout == (
-        f"Generated 15 files from {SPEC_TARGETS} spec targets: 14 written, 0 unchanged, "
+        f"Generated 17 files from {SPEC_TARGETS} spec targets: 16 written, 0 unchanged, "
         "0 stale removed, 1 not overwritten.\n"
     )
 
@@ -285,8 +290,8 @@ def test_generated_files_are_never_written_through_a_link(
     result = run(rule_runner, "::")
     assert (result.exit_code, result.stderr) == (1, refusals)
     assert result.stdout == (
-        f"Generated 15 files from {SPEC_TARGETS} spec targets: 6 written, 0 unchanged, 0 stale "
-        "removed, 9 not overwritten.\n"
+        f"Generated 17 files from {SPEC_TARGETS} spec targets: 6 written, 0 unchanged, 0 stale "
+        "removed, 11 not overwritten.\n"
     )
     assert list(elsewhere.iterdir()) == []
     assert files_under(repo, "shared", "services/tg_bot") - set(SPEC_REPO) == {
@@ -325,7 +330,7 @@ def test_stale_files_are_removed_only_where_every_writer_is_selected(
     result = run(rule_runner, "services/backend/spec::")
     assert (
         result.stdout
-        == "Generated 9 files from 4 spec targets: 9 written, 0 unchanged, 1 stale removed.\n"
+        == "Generated 11 files from 4 spec targets: 11 written, 0 unchanged, 1 stale removed.\n"
     )
     assert not (repo / f"{BACKEND}/old.py").exists()
     assert (repo / f"{TG_BOT}/old.py").read_text() == STALE
