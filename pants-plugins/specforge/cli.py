@@ -58,6 +58,27 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Compare the specs under --base (the old version) with those under --root (the new one);
+    exit 1 when a change breaks a consumer (or a version has spec errors), else 0."""
+    from specforge.diff import compare
+    from specforge.diff.report import as_json, text
+
+    projects = []
+    for name, where in (("base", args.base), ("head", args.root)):
+        sources, problems = read_sources(Path(where), [])
+        project, errors = check_sources(sources)
+        errors = report([*problems, *errors])
+        if errors or project is None:
+            for e in errors:
+                print(f"{name} ({shown(where)}): {e.format()}", file=sys.stderr)
+            return 1
+        projects.append(project)
+    changes = compare(projects[0], projects[1])
+    sys.stdout.write(as_json(changes) if args.format == "json" else text(changes))
+    return 1 if any(c.breaks_a_consumer for c in changes) else 0
+
+
 def requested(root: Path, files: Sequence[str]) -> set[str]:
     """The repo-relative paths of the spec files a command was given (or, with none given, of
     every spec file of the repo), whether or not they can be read."""
@@ -205,6 +226,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     gen.add_argument("files", nargs="*", help="spec files: the targets plus what they use")
     gen.set_defaults(func=cmd_generate)
+
+    diff = sub.add_parser(
+        "diff",
+        help="classify what changed between two versions of the specs, and whom it breaks",
+        description="Compare every spec of --base (the old version, e.g. a `git archive` of the "
+        "merge base) with every spec of --root (the new one). Prints one line per change: its "
+        "level (breaking, warning, info), its rule, the operation or event, and the services it "
+        "breaks (from the old manifests and subscriptions). Exits 1 when a breaking change "
+        "reaches a consumer, or when either version has spec errors; else 0.",
+    )
+    diff.add_argument("--base", required=True, help="the repo root of the old specs")
+    diff.add_argument("--root", default=".", help="the repo root of the new specs (default: .)")
+    diff.add_argument("--format", choices=("text", "json"), default="text", help="(default: text)")
+    diff.set_defaults(func=cmd_diff)
 
     scaf = sub.add_parser(
         "scaffold",

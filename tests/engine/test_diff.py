@@ -1,0 +1,495 @@
+"""`specforge diff`: every rule, with a change that triggers it, its level, and the consumers
+it reaches; and the command line on two repos."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from specforge.diff import Change, compare
+from specforge.diff.rules import RULES, Level
+from specforge.frontend import load_project
+
+MODELS = "shared/spec/models.yaml"
+EVENTS = "shared/spec/events.yaml"
+ITEMS = "services/shop/spec/items.yaml"
+WATCH = "services/watcher/spec/watch.yaml"
+
+BASE = {
+    "services.yml": """\
+services:
+  - {name: shop, type: python-fastapi, description: Sells items.}
+  - {name: buyer, type: python-faststream, description: Buys items.}
+  - {name: watcher, type: python-faststream, description: Watches items.}
+""",
+    MODELS: """\
+enums:
+  Color: {values: [red, green]}
+models:
+  Item:
+    fields:
+      id: {type: int, readonly: true}
+      name: {type: string, max_length: 10}
+      note: {type: string, optional: true}
+      color: {type: Color, default: red}
+      size: {type: int, ge: 1}
+    variants:
+      Create: {}
+  Gone:
+    fields:
+      id: {type: int}
+""",
+    EVENTS: """\
+events:
+  item_made: {message: Item, publish: true, subscribe: true, channel: items.made}
+  item_gone: {message: Item, publish: true, subscribe: true}
+""",
+    ITEMS: """\
+domain: items
+config: {rest: {prefix: /items}}
+operations:
+  get_item:
+    output: Item
+    params:
+      - {name: item_id, type: int, ge: 1}
+      - {name: color, type: Color, source: query, required: false}
+      - {name: tag, type: string, source: query}
+      - {name: limit, type: int, source: query, default: 10, le: 100}
+    rest: {method: GET, path: "/{item_id}", status: 200}
+    errors:
+      - {status: 404, description: no such item}
+  make_item:
+    input: ItemCreate
+    output: Item
+    rest: {method: POST, path: ""}
+    events: {publish_on_success: item_made}
+  ping:
+    rest: {method: POST, path: /ping}
+""",
+    "services/buyer/spec/manifest.yaml": """\
+consumes:
+  - {service: shop, domain: items, operations: [get_item, make_item, ping]}
+""",
+    WATCH: """\
+domain: watch
+operations:
+  on_item_made:
+    input: Item
+    events: {subscribe: item_made}
+  on_item_gone:
+    input: Item
+    events: {subscribe: item_gone}
+""",
+}
+
+# (what changes, [(file, old text, new text)], rules that must be reported)
+CASES: list[tuple[str, list[tuple[str, str, str]], set[str]]] = [
+    (
+        "a required field",
+        [
+            (
+                MODELS,
+                "      size: {type: int, ge: 1}\n",
+                "      size: {type: int, ge: 1}\n      weight: {type: int}\n",
+            )
+        ],
+        {
+            "request-field-added-required",
+            "response-field-added-required",
+            "event-field-added-required",
+        },
+    ),
+    (
+        "an optional field",
+        [
+            (
+                MODELS,
+                "      size: {type: int, ge: 1}\n",
+                "      size: {type: int, ge: 1}\n      memo: {type: string, optional: true}\n",
+            )
+        ],
+        {
+            "request-field-added-optional",
+            "response-field-added-optional",
+            "event-field-added-optional",
+        },
+    ),
+    (
+        "a required field removed",
+        [(MODELS, "      size: {type: int, ge: 1}\n", "")],
+        {
+            "request-field-removed-required",
+            "response-field-removed-required",
+            "event-field-removed-required",
+        },
+    ),
+    (
+        "an optional field removed",
+        [(MODELS, "      note: {type: string, optional: true}\n", "")],
+        {
+            "request-field-removed-optional",
+            "response-field-removed-optional",
+            "event-field-removed-optional",
+        },
+    ),
+    (
+        "a field made required",
+        [(MODELS, "note: {type: string, optional: true}", "note: {type: string}")],
+        {
+            "request-field-became-required",
+            "response-field-became-required",
+            "event-field-became-required",
+        },
+    ),
+    (
+        "a field made optional",
+        [(MODELS, "size: {type: int, ge: 1}", "size: {type: int, ge: 1, nullable: true}")],
+        {
+            "request-field-became-optional",
+            "response-field-became-optional",
+            "event-field-became-optional",
+        },
+    ),
+    (
+        "a field's type",
+        [(MODELS, "size: {type: int, ge: 1}", "size: {type: string}")],
+        {"request-type-changed", "response-type-changed", "event-type-changed"},
+    ),
+    (
+        "an enum value added",
+        [(MODELS, "values: [red, green]", "values: [red, green, blue]")],
+        {
+            "request-enum-value-added",
+            "response-enum-value-added",
+            "event-enum-value-added",
+            "param-enum-value-added",
+        },
+    ),
+    (
+        "an enum value removed",
+        [(MODELS, "values: [red, green]", "values: [red]")],
+        {
+            "request-enum-value-removed",
+            "response-enum-value-removed",
+            "event-enum-value-removed",
+            "param-enum-value-removed",
+        },
+    ),
+    (
+        "a constraint narrowed",
+        [(MODELS, "name: {type: string, max_length: 10}", "name: {type: string, max_length: 5}")],
+        {
+            "request-constraint-narrowed",
+            "response-constraint-narrowed",
+            "event-constraint-narrowed",
+        },
+    ),
+    (
+        "a constraint widened",
+        [(MODELS, "name: {type: string, max_length: 10}", "name: {type: string, max_length: 20}")],
+        {"request-constraint-widened", "response-constraint-widened", "event-constraint-widened"},
+    ),
+    (
+        "a default",
+        [(MODELS, "color: {type: Color, default: red}", "color: {type: Color, default: green}")],
+        {"request-default-changed", "response-default-changed", "event-default-changed"},
+    ),
+    (
+        "an operation removed",
+        [
+            (ITEMS, "  ping:\n    rest: {method: POST, path: /ping}\n", ""),
+            ("services/buyer/spec/manifest.yaml", ", ping]", "]"),
+        ],
+        {"operation-removed"},
+    ),
+    (
+        "an operation that events call instead",
+        [
+            (
+                ITEMS,
+                "  ping:\n    rest: {method: POST, path: /ping}\n",
+                "  ping:\n    input: Item\n    events: {subscribe: item_gone}\n",
+            ),
+            ("services/buyer/spec/manifest.yaml", ", ping]", "]"),
+        ],
+        {"operation-no-longer-rest"},
+    ),
+    (
+        "a method",
+        [(ITEMS, "{method: POST, path: /ping}", "{method: PUT, path: /ping}")],
+        {"method-changed"},
+    ),
+    (
+        "a path",
+        [(ITEMS, "{method: POST, path: /ping}", "{method: POST, path: /pong}")],
+        {"path-changed"},
+    ),
+    (
+        "a status",
+        [(ITEMS, 'path: "/{item_id}", status: 200', 'path: "/{item_id}", status: 203')],
+        {"status-changed"},
+    ),
+    (
+        "a body answered no more",
+        [(ITEMS, "  get_item:\n    output: Item\n", "  get_item:\n")],
+        {"output-removed"},
+    ),
+    ("a body answered", [(ITEMS, "  ping:\n", "  ping:\n    output: int\n")], {"output-added"}),
+    (
+        "a body required",
+        [(ITEMS, "  ping:\n", "  ping:\n    input: ItemCreate\n")],
+        {"input-added"},
+    ),
+    (
+        "a body read no more",
+        [(ITEMS, "    input: ItemCreate\n    output: Item\n", "    output: Item\n")],
+        {"input-removed"},
+    ),
+    (
+        "the errors",
+        [
+            (
+                ITEMS,
+                "      - {status: 404, description: no such item}",
+                "      - {status: 410, description: gone}",
+            )
+        ],
+        {"error-added", "error-removed"},
+    ),
+    (
+        "params added",
+        [
+            (
+                ITEMS,
+                "      - {name: tag, type: string, source: query}\n",
+                "      - {name: tag, type: string, source: query}\n      - {name: q, type: string, source: query}\n      - {name: r, type: string, source: query, required: false}\n",
+            )
+        ],
+        {"param-added-required", "param-added-optional"},
+    ),
+    (
+        "a param removed",
+        [(ITEMS, "      - {name: tag, type: string, source: query}\n", "")],
+        {"param-removed"},
+    ),
+    (
+        "params' requiredness",
+        [
+            (
+                ITEMS,
+                "{name: color, type: Color, source: query, required: false}",
+                "{name: color, type: Color, source: query}",
+            ),
+            (
+                ITEMS,
+                "{name: tag, type: string, source: query}",
+                "{name: tag, type: string, source: query, required: false}",
+            ),
+        ],
+        {"param-became-required", "param-became-optional"},
+    ),
+    (
+        "a param moved from the path to the query",
+        [
+            (
+                ITEMS,
+                "{name: item_id, type: int, ge: 1}",
+                "{name: item_id, type: int, ge: 1, source: query}",
+            ),
+            (ITEMS, 'path: "/{item_id}", status: 200', 'path: "/one", status: 200'),
+        ],
+        {"param-source-changed", "path-changed"},
+    ),
+    (
+        "a param's type",
+        [
+            (
+                ITEMS,
+                "{name: limit, type: int, source: query, default: 10, le: 100}",
+                "{name: limit, type: float, source: query, default: 10, le: 100}",
+            )
+        ],
+        {"param-type-changed"},
+    ),
+    (
+        "a param's bound narrowed",
+        [(ITEMS, "default: 10, le: 100}", "default: 10, le: 50}")],
+        {"param-constraint-narrowed"},
+    ),
+    (
+        "a param's bound widened",
+        [(ITEMS, "default: 10, le: 100}", "default: 10, le: 200}")],
+        {"param-constraint-widened"},
+    ),
+    (
+        "a param's default",
+        [(ITEMS, "default: 10, le: 100}", "default: 20, le: 100}")],
+        {"param-default-changed"},
+    ),
+    (
+        "an event removed",
+        [
+            (EVENTS, "  item_gone: {message: Item, publish: true, subscribe: true}\n", ""),
+            (WATCH, "  on_item_gone:\n    input: Item\n    events: {subscribe: item_gone}\n", ""),
+        ],
+        {"event-removed"},
+    ),
+    (
+        "an event published no more",
+        [
+            (
+                EVENTS,
+                "item_gone: {message: Item, publish: true,",
+                "item_gone: {message: Item, publish: false,",
+            )
+        ],
+        {"event-no-longer-published"},
+    ),
+    (
+        "an event subscribable no more",
+        [
+            (EVENTS, "publish: true, subscribe: true}\n", "publish: true, subscribe: false}\n"),
+            (WATCH, "  on_item_gone:\n    input: Item\n    events: {subscribe: item_gone}\n", ""),
+        ],
+        {"event-no-longer-subscribable"},
+    ),
+    ("a channel", [(EVENTS, "channel: items.made", "channel: items.created")], {"channel-changed"}),
+    (
+        "an event's message",
+        [
+            (EVENTS, "item_gone: {message: Item,", "item_gone: {message: Gone,"),
+            (
+                WATCH,
+                "    input: Item\n    events: {subscribe: item_gone}",
+                "    input: Gone\n    events: {subscribe: item_gone}",
+            ),
+        ],
+        {"message-changed", "event-field-removed-required"},
+    ),
+]
+
+
+def head_of(edits: list[tuple[str, str, str]]) -> dict[str, str]:
+    files = dict(BASE)
+    for path, old, new in edits:
+        assert old in files[path], (path, old)
+        files[path] = files[path].replace(old, new, 1)
+    return files
+
+
+def changes_of(edits: list[tuple[str, str, str]]) -> list[Change]:
+    return compare(load_project(BASE), load_project(head_of(edits)))
+
+
+def test_the_same_specs_have_no_changes() -> None:
+    assert compare(load_project(BASE), load_project(BASE)) == []
+
+
+@pytest.mark.parametrize(("what", "edits", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_each_change_is_reported_by_its_rule(
+    what: str, edits: list[tuple[str, str, str]], expected: set[str]
+) -> None:
+    reported = {c.rule.id for c in changes_of(edits)}
+    assert expected <= reported, f"{what}: missing {expected - reported}; got {reported}"
+
+
+def test_every_rule_has_a_case() -> None:
+    covered = set().union(*(expected for _, _, expected in CASES))
+    assert set(RULES) - covered == set()
+    assert len(RULES) >= 40
+
+
+def test_who_is_broken_comes_from_the_old_manifests_and_subscriptions() -> None:
+    changes = changes_of([(MODELS, "      size: {type: int, ge: 1}\n", "")])
+    by_rule = {(c.rule.id, c.subject): c for c in changes}
+    response = by_rule[("response-field-removed-required", "shop/items.get_item")]
+    assert response.rule.level is Level.BREAKING and response.affected == ("buyer",)
+    assert response.breaks_a_consumer
+    assert "`Item.size` was removed" in response.detail
+    event = by_rule[("event-field-removed-required", "event item_made")]
+    assert event.affected == ("watcher",) and event.breaks_a_consumer
+    # Safe changes break nobody, consumed or not.
+    safe = changes_of(
+        [
+            (
+                MODELS,
+                "      size: {type: int, ge: 1}\n",
+                "      size: {type: int, ge: 1}\n      memo: {type: string, optional: true}\n",
+            )
+        ]
+    )
+    assert safe and all(c.rule.level is Level.INFO and not c.breaks_a_consumer for c in safe)
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+def run_diff(base: Path, head: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "specforge",
+            "diff",
+            "--base",
+            str(base),
+            "--root",
+            str(head),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_command_exits_1_only_when_a_consumer_breaks(tmp_path: Path) -> None:
+    base, head = tmp_path / "base", tmp_path / "head"
+    write(base, BASE)
+    write(
+        head,
+        head_of(
+            [
+                (
+                    MODELS,
+                    "      note: {type: string, optional: true}\n",
+                    "      note: {type: string, optional: true}\n      memo: {type: string, optional: true}\n",
+                )
+            ]
+        ),
+    )
+    safe = run_diff(base, head)
+    assert safe.returncode == 0, safe.stderr
+    assert (
+        "INFO     request-field-added-optional: shop/items.make_item: request: "
+        "`ItemCreate.memo` was added (optional) (consumed by buyer)"
+    ) in safe.stdout.splitlines()
+    assert safe.stdout.endswith("0 breaking (0 breaking a consumer), 0 warning(s), 5 info.\n")
+
+    write(head, head_of([(MODELS, "      size: {type: int, ge: 1}\n", "")]))
+    broken = run_diff(base, head)
+    assert broken.returncode == 1
+    assert (
+        "BREAKING response-field-removed-required: shop/items.get_item: response: `Item.size` "
+        "was removed; breaks buyer"
+    ) in broken.stdout.splitlines()
+    as_json = json.loads(run_diff(base, head, "--format", "json").stdout)
+    assert {"rule": "event-field-removed-required", "level": "breaking"}.items() <= next(
+        c for c in as_json if c["subject"] == "event item_made"
+    ).items()
+
+
+def test_the_command_reports_spec_errors_of_either_version(tmp_path: Path) -> None:
+    base, head = tmp_path / "base", tmp_path / "head"
+    write(base, BASE)
+    write(head, {**BASE, MODELS: "models: [oops\n"})
+    result = run_diff(base, head)
+    assert result.returncode == 1 and result.stdout == ""
+    assert f"head ({head}): {MODELS}:2:1: error: invalid YAML" in result.stderr
