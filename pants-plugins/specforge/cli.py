@@ -60,9 +60,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     """Compare the specs under --base (the old version) with those under --root (the new one);
-    exit 1 when a change breaks a consumer (or a version has spec errors), else 0."""
+    exit 1 when a change breaks a consumer and no allow-list entry accepts it (or when either
+    version, or the allow-list, has errors), else 0."""
     from specforge.diff import compare
-    from specforge.diff.report import as_json, text
+    from specforge.diff.allow import read_allow_list
+    from specforge.diff.report import as_json, judge, junit, text
+    from specforge.errors import Diagnostics
 
     projects = []
     for name, where in (("base", args.base), ("head", args.root)):
@@ -74,9 +77,31 @@ def cmd_diff(args: argparse.Namespace) -> int:
                 print(f"{name} ({shown(where)}): {e.format()}", file=sys.stderr)
             return 1
         projects.append(project)
-    changes = compare(projects[0], projects[1])
-    sys.stdout.write(as_json(changes) if args.format == "json" else text(changes))
-    return 1 if any(c.breaks_a_consumer for c in changes) else 0
+    allowances = []
+    allow = repo_path(Path(args.root), args.allow) if args.allow else None
+    if allow is None and (Path(args.root) / DEFAULT_ALLOW_LIST).is_file():
+        allow = DEFAULT_ALLOW_LIST
+    if allow is not None:
+        diags = Diagnostics()
+        read = allow if isinstance(allow, SpecError) else read_spec(Path(args.root), allow)
+        if isinstance(read, SpecError):
+            return fail([read])
+        assert isinstance(allow, str)
+        allowances = read_allow_list(read, allow, diags)
+        if diags.errors:
+            return fail(report(diags.sorted()))
+    verdicts = judge(compare(projects[0], projects[1]), allowances)
+    if args.format == "json":
+        sys.stdout.write(as_json(verdicts))
+    elif args.format == "junit":
+        sys.stdout.write(junit(verdicts))
+    else:
+        sys.stdout.write(text(verdicts, allowances))
+    return 1 if any(v.fails for v in verdicts) else 0
+
+
+# The allow-list `diff` reads from --root when --allow is not given.
+DEFAULT_ALLOW_LIST = "spec-diff-allow.yaml"
 
 
 def requested(root: Path, files: Sequence[str]) -> set[str]:
@@ -234,11 +259,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "merge base) with every spec of --root (the new one). Prints one line per change: its "
         "level (breaking, warning, info), its rule, the operation or event, and the services it "
         "breaks (from the old manifests and subscriptions). Exits 1 when a breaking change "
-        "reaches a consumer, or when either version has spec errors; else 0.",
+        "reaches a consumer and the allow-list does not accept it, or when either version has "
+        "spec errors; else 0.",
     )
     diff.add_argument("--base", required=True, help="the repo root of the old specs")
     diff.add_argument("--root", default=".", help="the repo root of the new specs (default: .)")
-    diff.add_argument("--format", choices=("text", "json"), default="text", help="(default: text)")
+    diff.add_argument(
+        "--format", choices=("text", "json", "junit"), default="text", help="(default: text)"
+    )
+    diff.add_argument(
+        "--allow",
+        help="the allow-list of intended breaking changes, relative to --root (default: "
+        "spec-diff-allow.yaml when it exists): entries of rule, subject and reason",
+    )
     diff.set_defaults(func=cmd_diff)
 
     scaf = sub.add_parser(

@@ -471,7 +471,9 @@ def test_the_command_exits_1_only_when_a_consumer_breaks(tmp_path: Path) -> None
         "INFO     request-field-added-optional: shop/items.make_item: request: "
         "`ItemCreate.memo` was added (optional) (consumed by buyer)"
     ) in safe.stdout.splitlines()
-    assert safe.stdout.endswith("0 breaking (0 breaking a consumer), 0 warning(s), 5 info.\n")
+    assert safe.stdout.endswith(
+        "0 breaking (0 breaking a consumer, 0 allowed), 0 warning(s), 5 info.\n"
+    )
 
     write(head, head_of([(MODELS, "      size: {type: int, ge: 1}\n", "")]))
     broken = run_diff(base, head)
@@ -493,3 +495,94 @@ def test_the_command_reports_spec_errors_of_either_version(tmp_path: Path) -> No
     result = run_diff(base, head)
     assert result.returncode == 1 and result.stdout == ""
     assert f"head ({head}): {MODELS}:2:1: error: invalid YAML" in result.stderr
+
+
+REMOVED_SIZE = [(MODELS, "      size: {type: int, ge: 1}\n", "")]
+
+
+def test_an_allow_list_entry_with_a_reason_lets_a_break_through(tmp_path: Path) -> None:
+    base, head = tmp_path / "base", tmp_path / "head"
+    write(base, BASE)
+    allow = """\
+allow:
+  - rule: response-field-removed-required
+    subject: shop/items.get_item
+    reason: buyer stopped reading size in its 2.3 release
+  - rule: response-field-removed-required
+    subject: shop/items.make_item
+    reason: the same
+  - rule: event-field-removed-required
+    subject: event item_made
+    reason: watcher ignores size
+  - rule: event-field-removed-required
+    subject: event item_gone
+    reason: watcher ignores size
+  - rule: path-changed
+    subject: shop/items.ping
+    reason: a stale entry
+"""
+    write(head, {**head_of(REMOVED_SIZE), "spec-diff-allow.yaml": allow})
+    result = run_diff(base, head)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        "BREAKING response-field-removed-required: shop/items.get_item: response: `Item.size` "
+        "was removed; breaks buyer (allowed: buyer stopped reading size in its 2.3 release)"
+    ) in lines
+    assert (
+        "spec-diff-allow.yaml:14:11: warning: the allow-list entry for path-changed on "
+        "shop/items.ping matches no change; remove it" in lines
+    )
+    # Without the get_item entry, that break fails the check again.
+    write(
+        head, {"spec-diff-allow.yaml": allow.replace("subject: shop/items.get_item", "subject: x")}
+    )
+    assert run_diff(base, head).returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("entry", "error"),
+    [
+        (
+            "  - {rule: response-field-removed, subject: x, reason: y}",
+            "spec-diff-allow.yaml:2:12: error: unknown rule 'response-field-removed' (did you "
+            "mean 'response-field-removed-required'?) [allow[0].rule]",
+        ),
+        (
+            "  - {rule: path-changed, subject: x}",
+            "spec-diff-allow.yaml:2:5: error: missing required key 'reason' [allow[0].reason]",
+        ),
+        (
+            "  - {rule: path-changed, subject: x, reason: y, why: z}",
+            "spec-diff-allow.yaml:2:49: error: unknown key 'why'; expected one of: rule, "
+            "subject, reason [allow[0].why]",
+        ),
+    ],
+)
+def test_a_bad_allow_list_is_a_located_error(tmp_path: Path, entry: str, error: str) -> None:
+    base, head = tmp_path / "base", tmp_path / "head"
+    write(base, BASE)
+    write(head, {**BASE, "spec-diff-allow.yaml": f"allow:\n{entry}\n"})
+    result = run_diff(base, head)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines()[0].startswith(error), result.stderr
+
+
+def test_junit_has_a_failure_per_unallowed_break(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    base, head = tmp_path / "base", tmp_path / "head"
+    write(base, BASE)
+    write(head, head_of(REMOVED_SIZE))
+    result = run_diff(base, head, "--format", "junit")
+    assert result.returncode == 1
+    suite = ET.fromstring(result.stdout).find("testsuite")
+    assert suite is not None
+    failed = [c for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert suite.get("failures") == str(len(failed)) and len(failed) == 4
+    assert {c.get("classname") for c in failed} == {
+        "shop/items.get_item",
+        "shop/items.make_item",
+        "event item_made",
+        "event item_gone",
+    }
