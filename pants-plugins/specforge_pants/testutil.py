@@ -34,6 +34,7 @@ from specforge_pants import (
     lint,
     module_mapper,
     register,
+    spec_diff,
     tailor,
     target_types,
     unowned,
@@ -56,6 +57,7 @@ def plugin_rule_runner(*query_rules: QueryRule) -> RuleRunner:
             *generate.rules(),
             *lint.rules(),
             *module_mapper.rules(),
+            *spec_diff.rules(),
             *tailor.rules(),
             *unowned.rules(),
             *query_rules,
@@ -286,6 +288,29 @@ FAKE_CLI = dedent(
         return 1 if errors else 0
 
 
+    def cmd_diff(args):
+        """Lists what it was given: each spec file of --base and of --root with its first line."""
+
+        def specs(root):
+            found = []
+            for directory, _, names in os.walk(root):
+                for name in names:
+                    path = os.path.relpath(os.path.join(directory, name), root)
+                    if path.endswith((".yaml", ".yml")) and not path.startswith("__"):
+                        with open(os.path.join(root, path), encoding="utf-8") as f:
+                            found.append("%s %s" % (path, f.readline().strip()))
+            return sorted(found)
+
+        for side, root in (("base", args.base), ("head", args.root)):
+            for line in specs(root):
+                print("%s: %s" % (side, line))
+        print("format: %s" % args.format)
+        allow = os.path.join(args.root, "spec-diff-allow.yaml")
+        print("allow-list: %s" % ("yes" if os.path.exists(allow) else "no"))
+        with_break = any("BREAK" in line for line in specs(args.root))
+        return 1 if with_break else 0
+
+
     def main(argv=None):
         parser = argparse.ArgumentParser(prog="specforge")
         sub = parser.add_subparsers(dest="command", required=True)
@@ -299,6 +324,11 @@ FAKE_CLI = dedent(
         gen.add_argument("--app", action="append")
         gen.add_argument("files", nargs="*")
         gen.set_defaults(func=cmd_generate)
+        diff = sub.add_parser("diff")
+        diff.add_argument("--base", required=True)
+        diff.add_argument("--root", default=".")
+        diff.add_argument("--format", default="text")
+        diff.set_defaults(func=cmd_diff)
         args = parser.parse_args(argv)
         return args.func(args)
     '''

@@ -1,0 +1,163 @@
+"""`pants spec-diff`: what the specs of the working tree change against a git ref (by default the
+merge base with main), by rule, and which consumers it breaks; exits 1 when a break reaches a
+consumer and the allow-list (`spec-diff-allow.yaml`) does not accept it.
+
+The specs at the ref are read from git (`git archive`, in memory: only regular files that are
+spec files, at most `MAX_SPEC_BYTES` each), the working tree's from the spec targets, and the
+engine's `diff` compares them in one sandboxed process.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+from typing import Dict, Optional
+
+from pants.backend.python.util_rules.pex import VenvPexProcess
+from pants.base.build_root import BuildRoot
+from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
+from pants.engine.console import Console
+from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests, PathGlobs
+from pants.engine.goal import Goal, GoalSubsystem, Outputting
+from pants.engine.process import FallibleProcessResult
+from pants.engine.rules import Get, collect_rules, goal_rule
+from pants.option.option_types import StrOption
+from pants.util.logging import LogLevel
+
+from specforge import layout
+from specforge.files import shown
+from specforge_pants.engine import SpecforgeEnginePex
+from specforge_pants.target_types import AllSpecTargets, SpecSourceField
+
+ALLOW_LIST = "spec-diff-allow.yaml"
+BASE_DIR = "__specforge_base"
+MAX_SPEC_BYTES = 1024 * 1024  # as the engine's sources.MAX_SPEC_BYTES: larger is refused
+
+
+class SpecDiffSubsystem(Outputting, GoalSubsystem):
+    name = "spec-diff"
+    help = (
+        "Compare the specs of the working tree with those at a git ref: every change by rule "
+        "and level (breaking, warning, info), and the services it breaks. Exits 1 when a "
+        f"breaking change reaches a consumer and `{ALLOW_LIST}` does not allow it."
+    )
+
+    base = StrOption(
+        default=None,
+        help="The git ref of the old specs (default: the merge base of HEAD with main, or with "
+        "origin/main).",
+    )
+    format = StrOption(
+        default="text",
+        help="text (for people), json or junit (for CI reports).",
+    )
+
+
+class SpecDiff(Goal):
+    subsystem_cls = SpecDiffSubsystem
+    environment_behavior = Goal.EnvironmentBehavior.LOCAL_ONLY
+
+
+class SpecDiffError(Exception):
+    pass
+
+
+def _git(root: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, check=False, timeout=120)
+
+
+def base_ref(root: str, given: Optional[str]) -> str:
+    """The commit to compare with: `given`, else the merge base of HEAD with main."""
+    if given:
+        result = _git(root, "rev-parse", "--verify", "--quiet", f"{given}^{{commit}}")
+        if result.returncode == 0:
+            return result.stdout.decode().strip()
+        raise SpecDiffError(f"spec-diff: {shown(given)} is not a commit of this repository")
+    for ref in ("main", "origin/main"):
+        result = _git(root, "merge-base", "HEAD", ref)
+        if result.returncode == 0:
+            return result.stdout.decode().strip()
+    raise SpecDiffError(
+        "spec-diff: no merge base of HEAD with main or origin/main; pass --spec-diff-base=<ref>"
+    )
+
+
+def specs_at(root: str, commit: str) -> Dict[str, bytes]:
+    """{path: content} of the spec files at `commit` (regular files only, none too large)."""
+    result = _git(root, "archive", "--format=tar", commit)
+    if result.returncode != 0:
+        raise SpecDiffError(
+            f"spec-diff: git archive {commit} failed: {result.stderr.decode(errors='replace')}"
+        )
+    files: Dict[str, bytes] = {}
+    with tarfile.open(fileobj=io.BytesIO(result.stdout), mode="r:") as archive:
+        for member in archive:
+            name = member.name
+            if not member.isfile() or ".." in name.split("/") or name.startswith("/"):
+                continue
+            if not layout.is_spec_path(name) or not _in_spec_location(name):
+                continue
+            if member.size > MAX_SPEC_BYTES:
+                continue
+            data = archive.extractfile(member)
+            if data is not None:
+                files[name] = data.read()
+    return files
+
+
+def _in_spec_location(path: str) -> bool:
+    parts = path.split("/")
+    if len(parts) == 1:
+        return path in layout.REGISTRY_FILES
+    return "/".join(parts[:-1]) == "shared/spec" or layout.service_of(path) is not None
+
+
+@goal_rule
+async def spec_diff(
+    console: Console,
+    subsystem: SpecDiffSubsystem,
+    all_specs: AllSpecTargets,
+    engine: SpecforgeEnginePex,
+    build_root: BuildRoot,
+) -> SpecDiff:
+    try:
+        commit = base_ref(build_root.path, subsystem.base)
+        old = specs_at(build_root.path, commit)
+    except (SpecDiffError, OSError, subprocess.SubprocessError, tarfile.TarError) as e:
+        console.print_stderr(str(e))
+        return SpecDiff(exit_code=1)
+    if subsystem.format not in ("text", "json", "junit"):
+        console.print_stderr(f"spec-diff: --format is text, json or junit, not {subsystem.format}")
+        return SpecDiff(exit_code=1)
+    head = await Get(
+        SourceFiles,
+        SourceFilesRequest([t[SpecSourceField] for t in all_specs if t.has_field(SpecSourceField)]),
+    )
+    base = await Get(
+        Digest, CreateDigest([FileContent(f"{BASE_DIR}/{p}", c) for p, c in sorted(old.items())])
+    )
+    allow = await Get(Digest, PathGlobs([ALLOW_LIST]))
+    digest = await Get(Digest, MergeDigests([head.snapshot.digest, base, allow]))
+    result = await Get(
+        FallibleProcessResult,
+        VenvPexProcess(
+            engine.pex,
+            argv=("diff", "--base", BASE_DIR, "--root", ".", "--format", subsystem.format),
+            input_digest=digest,
+            description=f"Compare the specs with {commit[:12]}",
+            level=LogLevel.DEBUG,
+        ),
+    )
+    with subsystem.output(console) as write_stdout:
+        write_stdout(result.stdout.decode("utf-8", errors="replace"))
+    stderr = result.stderr.decode("utf-8", errors="replace")
+    if stderr:
+        console.print_stderr(stderr.rstrip("\n"))
+    if result.exit_code not in (0, 1):
+        console.print_stderr(f"spec-diff: the engine failed (exit {result.exit_code})")
+    return SpecDiff(exit_code=0 if result.exit_code == 0 else 1)
+
+
+def rules():
+    return collect_rules()
