@@ -1,8 +1,9 @@
-"""Incremental CI selects exactly what a change reaches.
+"""Incremental CI selects exactly what a change reaches, and gates on the spec changes that
+break a consumer.
 
 On a scratch git repo made from this repo, each scenario commits one edit and asks Pants for
 the tests that `--changed-since=HEAD~1 --changed-dependents=transitive` selects, which is
-what `.ci/run` runs on a branch.
+what `.ci/run` runs on a branch; and `./pants spec-diff` on a branch, as `.ci/run` runs it.
 """
 
 from __future__ import annotations
@@ -100,3 +101,44 @@ def test_a_backend_controller_selects_only_backend(repo: Path) -> None:
     )
     assert selected == BACKEND | SYSTEM
     assert not selected & (TG_BOT | NOTIFICATIONS)
+
+
+def test_spec_diff_fails_a_branch_that_breaks_a_consumer_until_allowed(repo: Path) -> None:
+    """What `.ci/run` gates on: on a branch, `./pants spec-diff` compares with the merge base
+    and names who a change breaks; an allow-list entry with its reason lets it through."""
+    git = ["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com"]
+    models = repo / "shared/spec/models.yaml"
+    original = models.read_text()
+    removed = "      created_at: {type: datetime, readonly: true}\n"
+    assert removed in original
+    run([*git, "checkout", "-q", "-b", "drop-created-at"], repo)
+    try:
+        models.write_text(original.replace(removed, ""))
+        run([*git, "commit", "-qam", "drop created_at"], repo)
+        env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+        cmd = ["./pants", "--no-pantsd", "spec-diff"]
+        broken = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, check=False)
+        assert broken.returncode == 1, broken.stdout + broken.stderr
+        assert (
+            "BREAKING response-field-removed-required: backend/users.get_user: response: "
+            "`UserRead.created_at` was removed; breaks tg_bot"
+        ) in broken.stdout.splitlines()
+        allow = "allow:\n" + "".join(
+            f"  - {{rule: {rule}, subject: '{subject}', reason: nobody reads it}}\n"
+            for rule, subject in (
+                ("response-field-removed-required", "backend/users.create_user"),
+                ("response-field-removed-required", "backend/users.get_user"),
+                ("response-field-removed-required", "backend/users.list_users"),
+                ("event-field-removed-required", "event user_registered"),
+            )
+        )
+        (repo / "spec-diff-allow.yaml").write_text(allow)
+        allowed = subprocess.run(
+            cmd, cwd=repo, env=env, capture_output=True, text=True, check=False
+        )
+        assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+        assert "0 breaking a consumer, 4 allowed" in allowed.stdout
+    finally:
+        (repo / "spec-diff-allow.yaml").unlink(missing_ok=True)
+        run([*git, "checkout", "-q", "-f", "main"], repo)
+        run([*git, "branch", "-q", "-D", "drop-created-at"], repo)
