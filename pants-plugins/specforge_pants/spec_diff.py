@@ -9,6 +9,7 @@ engine's `diff` compares them in one sandboxed process.
 
 from __future__ import annotations
 
+import enum
 import io
 import subprocess
 import tarfile
@@ -22,7 +23,7 @@ from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests, Pat
 from pants.engine.goal import Goal, GoalSubsystem, Outputting
 from pants.engine.process import FallibleProcessResult
 from pants.engine.rules import Get, collect_rules, goal_rule
-from pants.option.option_types import StrOption
+from pants.option.option_types import EnumOption, StrOption
 from pants.util.logging import LogLevel
 
 from specforge import layout
@@ -33,6 +34,12 @@ from specforge_pants.target_types import AllSpecTargets, SpecSourceField
 ALLOW_LIST = "spec-diff-allow.yaml"
 BASE_DIR = "__specforge_base"
 MAX_SPEC_BYTES = 1024 * 1024  # as the engine's sources.MAX_SPEC_BYTES: larger is refused
+
+
+class DiffFormat(enum.Enum):
+    TEXT = "text"
+    JSON = "json"
+    JUNIT = "junit"
 
 
 class SpecDiffSubsystem(Outputting, GoalSubsystem):
@@ -48,9 +55,9 @@ class SpecDiffSubsystem(Outputting, GoalSubsystem):
         help="The git ref of the old specs (default: the merge base of HEAD with main, or with "
         "origin/main).",
     )
-    format = StrOption(
-        default="text",
-        help="text (for people), json or junit (for CI reports).",
+    format = EnumOption(
+        default=DiffFormat.TEXT,
+        help="text for people; json or junit (a test case per change) for tools and CI reports.",
     )
 
 
@@ -127,9 +134,6 @@ async def spec_diff(
     except (SpecDiffError, OSError, subprocess.SubprocessError, tarfile.TarError) as e:
         console.print_stderr(str(e))
         return SpecDiff(exit_code=1)
-    if subsystem.format not in ("text", "json", "junit"):
-        console.print_stderr(f"spec-diff: --format is text, json or junit, not {subsystem.format}")
-        return SpecDiff(exit_code=1)
     head = await Get(
         SourceFiles,
         SourceFilesRequest([t[SpecSourceField] for t in all_specs if t.has_field(SpecSourceField)]),
@@ -143,7 +147,7 @@ async def spec_diff(
         FallibleProcessResult,
         VenvPexProcess(
             engine.pex,
-            argv=("diff", "--base", BASE_DIR, "--root", ".", "--format", subsystem.format),
+            argv=("diff", "--base", BASE_DIR, "--root", ".", "--format", subsystem.format.value),
             input_digest=digest,
             description=f"Compare the specs with {commit[:12]}",
             level=LogLevel.DEBUG,
