@@ -37,8 +37,21 @@ models:
       note: {type: string, optional: true}
       color: {type: Color, default: red}
       size: {type: int, ge: 1}
+      pet: {type: Pet, optional: true}
     variants:
       Create: {}
+  Cat:
+    fields:
+      kind: {type: "literal[cat]"}
+  Dog:
+    fields:
+      kind: {type: "literal[dog]"}
+  Fox:
+    fields:
+      kind: {type: "literal[fox]"}
+  Pet:
+    union: [Cat, Dog, Fox]
+    discriminator: kind
   Gone:
     fields:
       id: {type: int}
@@ -146,12 +159,51 @@ CASES: list[tuple[str, list[tuple[str, str, str]], set[str]]] = [
         },
     ),
     (
-        "a field made optional",
-        [(MODELS, "size: {type: int, ge: 1}", "size: {type: int, ge: 1, nullable: true}")],
+        "a field given a default",
+        [(MODELS, "size: {type: int, ge: 1}", "size: {type: int, ge: 1, default: 1}")],
         {
             "request-field-became-optional",
             "response-field-became-optional",
             "event-field-became-optional",
+        },
+    ),
+    (
+        "a field made nullable",
+        [(MODELS, "size: {type: int, ge: 1}", "size: {type: int, ge: 1, nullable: true}")],
+        {
+            "request-field-became-nullable",
+            "response-field-became-nullable",
+            "event-field-became-nullable",
+        },
+    ),
+    (
+        "a field made non-nullable",
+        [(MODELS, "note: {type: string, optional: true}", 'note: {type: string, default: ""}')],
+        {
+            "request-field-became-non-nullable",
+            "response-field-became-non-nullable",
+            "event-field-became-non-nullable",
+        },
+    ),
+    (
+        "a union member added",
+        [
+            (MODELS, "    union: [Cat, Dog, Fox]", "    union: [Cat, Dog, Fox, Owl]"),
+            (
+                MODELS,
+                "  Pet:\n",
+                '  Owl:\n    fields:\n      kind: {type: "literal[owl]"}\n  Pet:\n',
+            ),
+        ],
+        {"request-union-member-added", "response-union-member-added", "event-union-member-added"},
+    ),
+    (
+        "a union member removed",
+        [(MODELS, "    union: [Cat, Dog, Fox]", "    union: [Cat, Dog]")],
+        {
+            "request-union-member-removed",
+            "response-union-member-removed",
+            "event-union-member-removed",
         },
     ),
     (
@@ -469,7 +521,7 @@ def test_the_command_exits_1_only_when_a_consumer_breaks(tmp_path: Path) -> None
     assert safe.returncode == 0, safe.stderr
     assert (
         "INFO     request-field-added-optional: shop/items.make_item: request: "
-        "`ItemCreate.memo` was added (optional) (consumed by buyer)"
+        "`ItemCreate.memo` was added (it may be absent) (consumed by buyer)"
     ) in safe.stdout.splitlines()
     assert safe.stdout.endswith(
         "0 breaking (0 breaking a consumer, 0 allowed), 0 warning(s), 5 info.\n"
@@ -586,3 +638,91 @@ def test_junit_has_a_failure_per_unallowed_break(tmp_path: Path) -> None:
         "event item_made",
         "event item_gone",
     }
+
+
+def levels(edits: list[tuple[str, str, str]]) -> dict[str, Level]:
+    return {c.rule.id: c.rule.level for c in changes_of(edits)}
+
+
+SIZE = "size: {type: int, ge: 1}"
+COLOR = "color: {type: Color, default: red}"
+NOTE = "note: {type: string, optional: true}"
+NAME = "name: {type: string, max_length: 10}"
+
+
+@pytest.mark.parametrize(
+    ("edit", "breaking"),
+    [
+        # A nullable field without a default must still be present: old clients never send it.
+        (
+            (SIZE, SIZE + "\n      memo: {type: string, nullable: true}"),
+            {"request-field-added-required", "event-field-added-required"},
+        ),
+        # A field that may now be null, which old readers refuse.
+        (
+            (COLOR, "color: {type: Color, optional: true}"),
+            {"response-field-became-nullable", "event-field-became-nullable"},
+        ),
+        (
+            (COLOR, "color: {type: Color, nullable: true}"),
+            {
+                "request-field-became-required",
+                "response-field-became-nullable",
+                "event-field-became-required",
+                "event-field-became-nullable",
+            },
+        ),
+        # Old clients send null, which the new producer refuses.
+        (
+            (NOTE, 'note: {type: string, default: ""}'),
+            {"request-field-became-non-nullable", "event-field-became-non-nullable"},
+        ),
+        # Generated writers send every field: a default makes nothing absent.
+        ((SIZE, "size: {type: int, ge: 1, default: 1}"), set()),
+        # A new pattern refuses values that were accepted.
+        (
+            (NAME, 'name: {type: string, max_length: 10, pattern: "^[a-z]+$"}'),
+            {"request-constraint-narrowed", "event-constraint-narrowed"},
+        ),
+        # Equal bounds, spelled differently: no change; a stricter one narrows.
+        ((SIZE, "size: {type: int, gt: 0}"), set()),
+        (
+            (SIZE, "size: {type: int, gt: 1}"),
+            {"request-constraint-narrowed", "event-constraint-narrowed"},
+        ),
+        # Union members in another order: no change.
+        (("    union: [Cat, Dog, Fox]", "    union: [Fox, Cat, Dog]"), set()),
+    ],
+)
+def test_absence_null_bounds_and_unions(edit: tuple[str, str], breaking: set[str]) -> None:
+    found = levels([(MODELS, *edit)])
+    assert {rule for rule, level in found.items() if level is Level.BREAKING} == breaking
+
+
+def test_a_changed_pattern_breaks_both_ways() -> None:
+    letters = 'name: {type: string, max_length: 10, pattern: "^[a-z]+$"}'
+    digits = 'name: {type: string, max_length: 10, pattern: "^[0-9]+$"}'
+    before = load_project(head_of([(MODELS, NAME, letters)]))
+    after = load_project(head_of([(MODELS, NAME, digits)]))
+    found = {c.rule.id: c.rule.level for c in compare(before, after)}
+    assert found["response-constraint-widened"] is Level.BREAKING
+    assert found["request-constraint-narrowed"] is Level.BREAKING
+
+
+def test_a_renamed_path_param_is_the_same_route() -> None:
+    edits = [
+        (ITEMS, "{name: item_id, type: int, ge: 1}", "{name: id, type: int, ge: 1}"),
+        (ITEMS, 'path: "/{item_id}", status: 200', 'path: "/{id}", status: 200'),
+    ]
+    assert levels(edits) == {}
+
+
+def test_a_huge_enum_is_compared_by_sets() -> None:
+    values = ", ".join(f"v{i}" for i in range(30_000))
+    old = {
+        **BASE,
+        MODELS: BASE[MODELS].replace("values: [red, green]", f"values: [red, green, {values}]"),
+    }
+    new = {**BASE, MODELS: old[MODELS].replace("v0, ", "")}
+    found = {c.rule.id for c in compare(load_project(old), load_project(new))}
+    assert "response-enum-value-removed" in found

@@ -9,6 +9,7 @@ operation subscribed to it (both read from the old specs: who was relying on it)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -86,13 +87,13 @@ def _operations(old: ir.Project, new: ir.Project) -> list[Change]:
         assert op.rest is not None
         if op.rest.method != other.rest.method:
             change("method-changed", f"method was {op.rest.method}, is {other.rest.method}")
-        if op.rest.full_path != other.rest.full_path:
+        if _route(op.rest.full_path) != _route(other.rest.full_path):
             change("path-changed", f"path was {op.rest.full_path}, is {other.rest.full_path}")
         if op.rest.status != other.rest.status:
             change("status-changed", f"status was {op.rest.status}, is {other.rest.status}")
         _bodies(op, other, change)
         _errors(op, other, change)
-        _params(op, other, change)
+        _params(op, other, change, _renamed_path_params(op.rest.full_path, other.rest.full_path))
     return changes
 
 
@@ -122,11 +123,26 @@ def _errors(op: ir.Operation, other: ir.Operation, change: _Emit) -> None:
         change("error-removed", f"no longer declares error {status}")
 
 
-def _params(op: ir.Operation, other: ir.Operation, change: _Emit) -> None:
+_PLACEHOLDER = re.compile(r"\{([^}]*)\}")
+
+
+def _route(path: str) -> str:
+    """A path as the wire sees it: `/users/{user_id}` and `/users/{id}` are one route."""
+    return _PLACEHOLDER.sub("{}", path)
+
+
+def _renamed_path_params(old: str, new: str) -> dict[str, str]:
+    """Old path param name -> new one, matched by position, when the route is the same."""
+    if _route(old) != _route(new):
+        return {}
+    return dict(zip(_PLACEHOLDER.findall(old), _PLACEHOLDER.findall(new), strict=True))
+
+
+def _params(op: ir.Operation, other: ir.Operation, change: _Emit, renamed: dict[str, str]) -> None:
     new_params = {p.name: p for p in other.params}
-    old_names = {p.name for p in op.params}
+    old_names = {renamed.get(p.name, p.name) for p in op.params}
     for p in op.params:
-        q = new_params.get(p.name)
+        q = new_params.get(renamed.get(p.name, p.name))
         if q is None:
             change("param-removed", f"param `{p.name}` was removed")
             continue
@@ -142,7 +158,9 @@ def _params(op: ir.Operation, other: ir.Operation, change: _Emit) -> None:
         where = f"param {p.name}"
         for f in shapes.compare_types(p.type, q.type, where):
             change(f"param-{f.rule}", f.detail)
-        for f in shapes.constraints(p.constraints, q.constraints, where):
+        for f in shapes.constraints(
+            p.constraints, q.constraints, where, integer=shapes.is_integer(p.type)
+        ):
             change(f"param-{f.rule}", f.detail)
         if (
             p.default is not ir.NO_DEFAULT

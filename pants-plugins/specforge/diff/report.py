@@ -28,8 +28,8 @@ def judge(changes: Sequence[Change], allowances: Sequence[Allowance]) -> list[Ve
 
 
 def unused(verdicts: Sequence[Verdict], allowances: Sequence[Allowance]) -> list[Allowance]:
-    used = {id(v.allowance) for v in verdicts if v.allowance is not None}
-    return [a for a in allowances if id(a) not in used]
+    """The entries that match no change (a duplicate of a used entry matches too)."""
+    return [a for a in allowances if not any(a.allows(v.change) for v in verdicts)]
 
 
 def text(verdicts: Sequence[Verdict], allowances: Sequence[Allowance] = ()) -> str:
@@ -53,7 +53,7 @@ def text(verdicts: Sequence[Verdict], allowances: Sequence[Allowance] = ()) -> s
     changes = [v.change for v in verdicts]
     breaking = sum(c.rule.level is Level.BREAKING for c in changes)
     fails = sum(v.fails for v in verdicts)
-    allowed = sum(v.allowance is not None for v in verdicts)
+    allowed = sum(v.allowance is not None and v.change.breaks_a_consumer for v in verdicts)
     warnings = sum(c.rule.level is Level.WARNING for c in changes)
     info = sum(c.rule.level is Level.INFO for c in changes)
     lines.append(

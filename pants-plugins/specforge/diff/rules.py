@@ -40,13 +40,20 @@ B, W, OK = Level.BREAKING, Level.WARNING, Level.INFO
 HTTP, EVENTS = Audience.HTTP_CLIENTS, Audience.EVENT_CONSUMERS
 
 # How a change of a model's shape counts, by where the model travels: (request, response, event).
+# Generated writers send every field of a model (null where it is nullable), so what matters is
+# whether a reader requires a field to be present (`required`: no default, not optional) and
+# whether it accepts null (`nullable`), two separate properties.
 _SHAPE: dict[str, tuple[Level, Level, Level, str]] = {
-    "field-added-required": (B, OK, B, "a required field was added"),
-    "field-added-optional": (OK, OK, OK, "an optional field was added"),
-    "field-removed-required": (W, B, B, "a required field was removed"),
-    "field-removed-optional": (OK, W, OK, "an optional field was removed"),
-    "field-became-required": (B, OK, B, "a field became required"),
-    "field-became-optional": (OK, B, B, "a field became optional or nullable"),
+    "field-added-required": (B, OK, B, "a field that must be present was added"),
+    "field-added-optional": (OK, OK, OK, "a field that may be absent was added"),
+    "field-removed-required": (W, B, B, "a field that had to be present was removed"),
+    "field-removed-optional": (OK, W, OK, "a field that could be absent was removed"),
+    "field-became-required": (B, OK, B, "a field must now be present"),
+    "field-became-optional": (OK, OK, OK, "a field may now be absent (it has a default)"),
+    "field-became-nullable": (OK, B, B, "a field may now be null"),
+    "field-became-non-nullable": (B, OK, B, "a field may no longer be null"),
+    "union-member-added": (OK, B, B, "a union gained a member"),
+    "union-member-removed": (B, OK, B, "a union lost a member"),
     "type-changed": (B, B, B, "a type changed"),
     "enum-value-added": (OK, B, B, "an enum value was added"),
     "enum-value-removed": (B, OK, B, "an enum value was removed"),
