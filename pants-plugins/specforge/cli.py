@@ -23,7 +23,7 @@ from pathlib import Path
 from specforge.errors import Location, SpecError, report, suggest
 from specforge.files import shown
 from specforge.frontend import check_sources
-from specforge.layout import BROKER_KEYS, service_of
+from specforge.layout import BROKER_KEYS, DIFF_FORMATS, SPEC_DIFF_ALLOW_LIST, service_of
 from specforge.sources import (
     MISSING,
     MISSING_DIRECTORY,
@@ -78,16 +78,16 @@ def cmd_diff(args: argparse.Namespace) -> int:
             return 1
         projects.append(project)
     allowances = []
-    allow = repo_path(Path(args.root), args.allow) if args.allow else None
-    if allow is None and (Path(args.root) / DEFAULT_ALLOW_LIST).is_file():
-        allow = DEFAULT_ALLOW_LIST
-    if allow is not None:
+    root = Path(args.root)
+    rel = repo_path(root, args.allow or SPEC_DIFF_ALLOW_LIST)
+    allow = rel if isinstance(rel, SpecError) else read_spec(root, rel)
+    if isinstance(allow, SpecError):
+        if args.allow or allow.message != MISSING:  # the default allow-list is optional
+            return fail([allow])
+    else:
+        assert isinstance(rel, str)
         diags = Diagnostics()
-        read = allow if isinstance(allow, SpecError) else read_spec(Path(args.root), allow)
-        if isinstance(read, SpecError):
-            return fail([read])
-        assert isinstance(allow, str)
-        allowances = read_allow_list(read, allow, diags)
+        allowances = read_allow_list(allow, rel, diags)
         if diags.errors:
             return fail(report(diags.sorted()))
     verdicts = judge(compare(projects[0], projects[1]), allowances)
@@ -98,10 +98,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text(verdicts, allowances))
     return 1 if any(v.fails for v in verdicts) else 0
-
-
-# The allow-list `diff` reads from --root when --allow is not given.
-DEFAULT_ALLOW_LIST = "spec-diff-allow.yaml"
 
 
 def requested(root: Path, files: Sequence[str]) -> set[str]:
@@ -265,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     diff.add_argument("--base", required=True, help="the repo root of the old specs")
     diff.add_argument("--root", default=".", help="the repo root of the new specs (default: .)")
     diff.add_argument(
-        "--format", choices=("text", "json", "junit"), default="text", help="(default: text)"
+        "--format", choices=DIFF_FORMATS, default=DIFF_FORMATS[0], help="(default: text)"
     )
     diff.add_argument(
         "--allow",

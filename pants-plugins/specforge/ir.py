@@ -278,6 +278,21 @@ class ErrorKind:
     declared_by: tuple[tuple[str, str], ...]  # (operation, its description of the error)
 
 
+def spelled(t: TypeRef) -> str:
+    """A type as a spec writes it: `list[Item]`, `dict[string, int]`, `literal[cat]`."""
+    if isinstance(t, ScalarType):
+        return t.kind.value
+    if isinstance(t, ListType):
+        return f"list[{spelled(t.item)}]"
+    if isinstance(t, DictType):
+        return f"dict[string, {spelled(t.value)}]"
+    if isinstance(t, LiteralType):
+        return f"literal[{t.value}]"
+    if isinstance(t, ModelType):
+        return t.model.name
+    return t.enum.name
+
+
 def error_kinds(operations: Iterable[Operation]) -> tuple[ErrorKind, ...]:
     """The error kinds the operations declare, by status."""
     by_status: dict[int, list[tuple[str, str]]] = {}

@@ -103,6 +103,32 @@ def is_spec_path(path: str) -> bool:
     return PurePosixPath(path).suffix in SPEC_SUFFIXES
 
 
+def is_spec_location(path: str) -> bool:
+    """Whether a repo-relative path is where a spec file lives (one of `SPEC_GLOBS`)."""
+    parts = PurePosixPath(path).parts
+    return any(
+        len(parts) == len(PurePosixPath(glob).parts) and PurePosixPath(path).match(glob)
+        for glob in SPEC_GLOBS
+    )
+
+
+# -- spec-diff ---------------------------------------------------------------------------------
+
+# The reviewed list of intended breaking changes, at the repo root.
+SPEC_DIFF_ALLOW_LIST = "spec-diff-allow.yaml"
+
+
+class DiffFormat(enum.Enum):
+    """The reports of `specforge diff --format` and `pants spec-diff --spec-diff-format`."""
+
+    TEXT = "text"
+    JSON = "json"
+    JUNIT = "junit"
+
+
+DIFF_FORMATS = tuple(f.value for f in DiffFormat)
+
+
 # -- generated code --------------------------------------------------------------------------
 
 SHARED_PACKAGE = "shared.generated"

@@ -3,17 +3,16 @@ merge base with main), by rule, and which consumers it breaks; exits 1 when a br
 consumer and the allow-list (`spec-diff-allow.yaml`) does not accept it.
 
 The specs at the ref are read from git (`git archive`, in memory: only regular files that are
-spec files, at most `MAX_SPEC_BYTES` each), the working tree's from the spec targets, and the
+spec files, at most 1 MiB each), the working tree's from the spec targets, and the
 engine's `diff` compares them in one sandboxed process.
 """
 
 from __future__ import annotations
 
-import enum
 import io
 import subprocess
 import tarfile
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from pants.backend.python.util_rules.pex import VenvPexProcess
 from pants.base.build_root import BuildRoot
@@ -28,18 +27,11 @@ from pants.util.logging import LogLevel
 
 from specforge import layout
 from specforge.files import shown
+from specforge.yamlio import MAX_DOCUMENT_BYTES
 from specforge_pants.engine import SpecforgeEnginePex
 from specforge_pants.target_types import AllSpecTargets, SpecSourceField
 
-ALLOW_LIST = "spec-diff-allow.yaml"
 BASE_DIR = "__specforge_base"
-MAX_SPEC_BYTES = 1024 * 1024  # as the engine's sources.MAX_SPEC_BYTES: larger is refused
-
-
-class DiffFormat(enum.Enum):
-    TEXT = "text"
-    JSON = "json"
-    JUNIT = "junit"
 
 
 class SpecDiffSubsystem(Outputting, GoalSubsystem):
@@ -47,7 +39,7 @@ class SpecDiffSubsystem(Outputting, GoalSubsystem):
     help = (
         "Compare the specs of the working tree with those at a git ref: every change by rule "
         "and level (breaking, warning, info), and the services it breaks. Exits 1 when a "
-        f"breaking change reaches a consumer and `{ALLOW_LIST}` does not allow it."
+        f"breaking change reaches a consumer and `{layout.SPEC_DIFF_ALLOW_LIST}` does not allow it."
     )
 
     base = StrOption(
@@ -56,7 +48,7 @@ class SpecDiffSubsystem(Outputting, GoalSubsystem):
         "origin/main).",
     )
     format = EnumOption(
-        default=DiffFormat.TEXT,
+        default=layout.DiffFormat.TEXT,
         help="text for people; json or junit (a test case per change) for tools and CI reports.",
     )
 
@@ -77,8 +69,11 @@ def _git(root: str, *args: str) -> subprocess.CompletedProcess:
 def base_ref(root: str, given: Optional[str]) -> str:
     """The commit to compare with: `given`, else the merge base of HEAD with main."""
     if given:
-        result = _git(root, "rev-parse", "--verify", "--quiet", f"{given}^{{commit}}")
-        if result.returncode == 0:
+        # Never an option of git's: a ref cannot start with '-'.
+        result = None
+        if not given.startswith("-"):
+            result = _git(root, "rev-parse", "--verify", "--quiet", f"{given}^{{commit}}")
+        if result is not None and result.returncode == 0:
             return result.stdout.decode().strip()
         raise SpecDiffError(f"spec-diff: {shown(given)} is not a commit of this repository")
     for ref in ("main", "origin/main"):
@@ -91,33 +86,37 @@ def base_ref(root: str, given: Optional[str]) -> str:
 
 
 def specs_at(root: str, commit: str) -> Dict[str, bytes]:
-    """{path: content} of the spec files at `commit` (regular files only, none too large)."""
-    result = _git(root, "archive", "--format=tar", commit)
-    if result.returncode != 0:
-        raise SpecDiffError(
-            f"spec-diff: git archive {commit} failed: {result.stderr.decode(errors='replace')}"
-        )
+    """{path: content} of the spec files at `commit`: regular files where specs live, none
+    larger than a spec may be. Only those are read from git, and only into memory."""
+    listing = _git(root, "ls-tree", "-r", "-l", "-z", commit)
+    if listing.returncode != 0:
+        raise SpecDiffError(f"spec-diff: cannot list {commit}: {_stderr(listing)}")
+    paths: List[str] = []
+    for entry in listing.stdout.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, raw_path = entry.partition(b"\t")
+        mode, kind, _, size = meta.split()
+        path = raw_path.decode("utf-8", errors="surrogateescape")
+        regular = kind == b"blob" and mode in (b"100644", b"100755")
+        if regular and layout.is_spec_location(path) and int(size) <= MAX_DOCUMENT_BYTES:
+            paths.append(path)
+    if not paths:
+        return {}
+    archive = _git(root, "archive", "--format=tar", commit, "--", *paths)
+    if archive.returncode != 0:
+        raise SpecDiffError(f"spec-diff: git archive {commit} failed: {_stderr(archive)}")
     files: Dict[str, bytes] = {}
-    with tarfile.open(fileobj=io.BytesIO(result.stdout), mode="r:") as archive:
-        for member in archive:
-            name = member.name
-            if not member.isfile() or ".." in name.split("/") or name.startswith("/"):
-                continue
-            if not layout.is_spec_path(name) or not _in_spec_location(name):
-                continue
-            if member.size > MAX_SPEC_BYTES:
-                continue
-            data = archive.extractfile(member)
-            if data is not None:
-                files[name] = data.read()
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout), mode="r:") as tar:
+        for member in tar:
+            data = tar.extractfile(member) if member.isfile() else None
+            if data is not None and member.name in paths:
+                files[member.name] = data.read()
     return files
 
 
-def _in_spec_location(path: str) -> bool:
-    parts = path.split("/")
-    if len(parts) == 1:
-        return path in layout.REGISTRY_FILES
-    return "/".join(parts[:-1]) == "shared/spec" or layout.service_of(path) is not None
+def _stderr(result: subprocess.CompletedProcess) -> str:
+    return shown(result.stderr.decode("utf-8", errors="replace").strip())
 
 
 @goal_rule
@@ -141,7 +140,7 @@ async def spec_diff(
     base = await Get(
         Digest, CreateDigest([FileContent(f"{BASE_DIR}/{p}", c) for p, c in sorted(old.items())])
     )
-    allow = await Get(Digest, PathGlobs([ALLOW_LIST]))
+    allow = await Get(Digest, PathGlobs([layout.SPEC_DIFF_ALLOW_LIST]))
     digest = await Get(Digest, MergeDigests([head.snapshot.digest, base, allow]))
     result = await Get(
         FallibleProcessResult,

@@ -99,3 +99,9 @@ def test_an_unknown_ref_is_an_error(rule_runner: RuleRunner, repo: Path) -> None
     result = run(rule_runner, "--spec-diff-base=no-such-ref")
     assert result.exit_code == 1
     assert "spec-diff: no-such-ref is not a commit of this repository" in result.stderr
+
+
+def test_a_ref_is_never_an_option_of_git(rule_runner: RuleRunner, repo: Path) -> None:
+    result = run(rule_runner, "--spec-diff-base=--output=/tmp/x")
+    assert result.exit_code == 1
+    assert "spec-diff: --output=/tmp/x is not a commit of this repository" in result.stderr

@@ -726,3 +726,26 @@ def test_a_huge_enum_is_compared_by_sets() -> None:
     new = {**BASE, MODELS: old[MODELS].replace("v0, ", "")}
     found = {c.rule.id for c in compare(load_project(old), load_project(new))}
     assert "response-enum-value-removed" in found
+
+
+def test_allow_list_text_cannot_forge_report_lines(tmp_path: Path) -> None:
+    """The allow-list is repo text like any spec: its reason and subject are shown escaped."""
+    base, head = tmp_path / "base", tmp_path / "head"
+    write(base, BASE)
+    allow = (
+        "allow:\n"
+        "  - rule: response-field-removed-required\n"
+        "    subject: shop/items.get_item\n"
+        '    reason: "ok\\nINFO     forged: a line\\u001b[2K"\n'
+        "  - rule: path-changed\n"
+        '    subject: "x\\nBREAKING forged"\n'
+        "    reason: stale\n"
+    )
+    write(head, {**head_of(REMOVED_SIZE), "spec-diff-allow.yaml": allow})
+    out = run_diff(base, head).stdout
+    assert not any(
+        line.startswith(("INFO     forged", "BREAKING forged")) for line in out.splitlines()
+    )
+    assert "\x1b" not in out
+    assert "(allowed: ok\\nINFO     forged: a line\\x1b[2K)" in out
+    assert "on x\\nBREAKING forged matches no change" in out

@@ -174,23 +174,9 @@ class Controller:
                 raise getattr(protocol, namespace.error_class(op.domain, op.errors[0].name))()
             if op.output is None:
                 return None
-            return valid_value({"type": type_text(op.output)}, project.scope)
+            return valid_value({"type": ir.spelled(op.output)}, project.scope)
 
         return call
-
-
-def type_text(t: ir.TypeRef) -> str:
-    if isinstance(t, ir.ScalarType):
-        return t.kind.value
-    if isinstance(t, ir.ListType):
-        return f"list[{type_text(t.item)}]"
-    if isinstance(t, ir.DictType):
-        return f"dict[string, {type_text(t.value)}]"
-    if isinstance(t, ir.LiteralType):
-        return f"literal[{t.value}]"
-    if isinstance(t, ir.ModelType):
-        return t.model.name
-    return t.enum.name
 
 
 def load(module: str) -> ModuleType:
@@ -299,7 +285,7 @@ def schema(model: ir.Model) -> Any:
 
 
 def param_value(p: ir.Param, project: SpecProject) -> Any:
-    return valid_value({"type": type_text(p.type)}, project.scope)
+    return valid_value({"type": ir.spelled(p.type)}, project.scope)
 
 
 async def publish_every_event(

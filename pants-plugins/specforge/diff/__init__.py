@@ -101,7 +101,7 @@ def _bodies(op: ir.Operation, other: ir.Operation, change: _Emit) -> None:
     if op.output is not None and other.output is None:
         change("output-removed", "the response has no body any more")
     elif op.output is None and other.output is not None:
-        change("output-added", f"the response now has a body ({shapes.describe(other.output)})")
+        change("output-added", f"the response now has a body ({ir.spelled(other.output)})")
     elif op.output is not None and other.output is not None:
         for f in shapes.compare_types(op.output, other.output, "response"):
             change(f"response-{f.rule}", f"response: {f.detail}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from specforge.diff import Change
 from specforge.diff.allow import Allowance, allowed_by
 from specforge.diff.rules import Level
+from specforge.files import shown
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,12 @@ def text(verdicts: Sequence[Verdict], allowances: Sequence[Allowance] = ()) -> s
         else:
             reach = ""
         if v.allowance is not None:
-            reach += f" (allowed: {v.allowance.reason})"
+            reach += f" (allowed: {shown(v.allowance.reason)})"
         lines.append(f"{c.rule.level.value.upper():8} {c.rule.id}: {c.subject}: {c.detail}{reach}")
     for a in unused(verdicts, allowances):
         lines.append(
-            f"{a.loc.file}:{a.loc.line}:{a.loc.column}: warning: the allow-list entry for "
-            f"{a.rule} on {a.subject} matches no change; remove it"
+            f"{shown(a.loc.file)}:{a.loc.line}:{a.loc.column}: warning: the allow-list entry "
+            f"for {a.rule} on {shown(a.subject)} matches no change; remove it"
         )
     changes = [v.change for v in verdicts]
     breaking = sum(c.rule.level is Level.BREAKING for c in changes)

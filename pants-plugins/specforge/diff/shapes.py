@@ -15,20 +15,6 @@ class Finding:
     detail: str
 
 
-def describe(t: ir.TypeRef) -> str:
-    if isinstance(t, ir.ScalarType):
-        return t.kind.value
-    if isinstance(t, ir.ListType):
-        return f"list[{describe(t.item)}]"
-    if isinstance(t, ir.DictType):
-        return f"dict[string, {describe(t.value)}]"
-    if isinstance(t, ir.LiteralType):
-        return f"literal[{t.value}]"
-    if isinstance(t, ir.ModelType):
-        return t.model.name
-    return t.enum.name
-
-
 def compare_types(old: ir.TypeRef, new: ir.TypeRef, where: str) -> list[Finding]:
     return _Comparer().types(old, new, where)
 
@@ -57,7 +43,7 @@ class _Comparer:
         if same:
             return []
         return [
-            Finding("type-changed", where, f"`{where}` was {describe(old)}, is {describe(new)}")
+            Finding("type-changed", where, f"`{where}` was {ir.spelled(old)}, is {ir.spelled(new)}")
         ]
 
     def models(self, old: ir.Model, new: ir.Model, where: str) -> list[Finding]:

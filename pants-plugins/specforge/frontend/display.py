@@ -10,17 +10,12 @@ from specforge.typeexpr import TypeExpr
 
 
 def type_name(t: ir.TypeRef) -> str:
-    if isinstance(t, ir.ScalarType):
-        return t.kind.value
-    if isinstance(t, ir.ListType):
-        return f"list[{type_name(t.item)}]"
-    if isinstance(t, ir.DictType):
-        return f"dict[string, {type_name(t.value)}]"
-    if isinstance(t, ir.LiteralType):
-        return f"literal[{t.value}]"
+    """A type in an error message: a model or enum named as such, anything else spelled."""
     if isinstance(t, ir.ModelType):
         return f"the model '{t.model.name}'"
-    return f"the enum '{t.enum.name}'"
+    if isinstance(t, ir.EnumType):
+        return f"the enum '{t.enum.name}'"
+    return ir.spelled(t)
 
 
 def expr_text(x: tuple[TypeExpr, Location, str] | None) -> str:
