@@ -76,6 +76,12 @@ def service_of_dir(directory: str) -> str | None:
     return None
 
 
+def service_of_root(directory: str) -> str | None:
+    """`backend` for `services/backend`, a service's own directory, else None."""
+    parts = PurePosixPath(directory).parts
+    return parts[1] if len(parts) == 2 and parts[0] == SERVICES_DIR else None
+
+
 def service_of(path: str) -> str | None:
     """`backend` for `.../services/backend/spec/users.yaml`, else None."""
     parts = PurePosixPath(path).parts

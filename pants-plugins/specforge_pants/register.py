@@ -5,6 +5,7 @@ Target types, codegen from specs to Python, spec linting and the `generate` and
 """
 
 from specforge_pants import (
+    api_docs,
     codegen,
     dependency_inference,
     engine,
@@ -27,12 +28,19 @@ from specforge_pants.target_types import (
 
 
 def target_types():
-    return [SpecSourcesGeneratorTarget, SpecSourceTarget, SpecAppTarget, SpecforgeEngineTarget]
+    return [
+        SpecSourcesGeneratorTarget,
+        SpecSourceTarget,
+        SpecAppTarget,
+        SpecforgeEngineTarget,
+        api_docs.ApiDocsTarget,
+    ]
 
 
 def rules():
     return [
         *spec_target_types.rules(),
+        *api_docs.rules(),
         *codegen.rules(),
         *dependency_inference.rules(),
         *engine.rules(),

@@ -37,6 +37,17 @@ class Specforge(Subsystem):
             """
         ),
     )
+    api_docs_extractor = StrOption(
+        default="pants-plugins/specforge_docs",
+        advanced=True,
+        help=softwrap(
+            """
+            The address of the `python_sources` target that reads a service's OpenAPI and
+            AsyncAPI documents off its generated app (`spec_api_docs` targets, and
+            `./pants generate`). It runs in the resolve of the generated code.
+            """
+        ),
+    )
     broker = EnumOption(
         default=BrokerKey.REDIS,
         help=softwrap(

@@ -57,6 +57,13 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
                 ),
             )
         )
+    # The events the service publishes, declared on its broker for its AsyncAPI document.
+    published = sorted(
+        {op.publish_on_success.name for d in domains for op in d.operations if op.publish_on_success}
+    )
+    events_module = layout.events_module()
+    declare = imports.add(events_module, "declare_publishers") if published else None
+    channels = [imports.add(events_module, namespace.event_constant(e)) for e in published]
     b = BROKERS[broker]
     files = sorted(d.file for d in domains)
     # An operation that publishes is a route (create_router takes the broker) or an event
@@ -72,7 +79,9 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
         broker_class=Ident(b.class_name),
         uses_broker=uses_broker,
         subscribes=any(d.subscribers for d in views),
-        events_module=dotted(layout.events_module()),
+        events_module=dotted(events_module),
+        declare=declare,
+        channels=channels,
         url_env=b.url_env,
         default_url=b.default_url,
         imports=imports,

@@ -54,6 +54,7 @@ def render_events(project: ir.Project, file: str, broker: str) -> tuple[str, str
         imports=imports,
         events=views,
         subscribed=any(e.subscribe for e in views),
+        published=any(e.publish for e in views),
         broker_title=b.title,
         broker_class=Ident(b.class_name),
         url_env=b.url_env,

@@ -45,6 +45,27 @@ def make_broker(url: str | None = None) -> RedisBroker:
     return RedisBroker(url or os.environ.get(BROKER_URL_ENV, DEFAULT_BROKER_URL))
 
 
+# The message type and description of each event that has a `publish_<event>()`.
+_PUBLISHED: dict[str, tuple[type[Any], str | None]] = {
+    USER_REGISTERED: (UserRead, None),
+    USER_DELETED: (UserDeleted, None),
+}
+# Per broker, the channels declared on it by `declare_publishers()`.
+_DECLARED: weakref.WeakKeyDictionary[RedisBroker, set[str]] = weakref.WeakKeyDictionary()
+
+
+def declare_publishers(broker: RedisBroker, *channels: str) -> None:
+    """Declare on `broker` that this process publishes the events of `channels` (with their
+    `publish_<event>()`), each once, so that the broker's AsyncAPI document lists them."""
+    declared = _DECLARED.setdefault(broker, set())
+    for channel in channels:
+        if channel in declared:
+            continue
+        declared.add(channel)
+        message, description = _PUBLISHED[channel]
+        broker.publisher(stream=channel, schema=message, description=description)
+
+
 _Handler = Callable[[Any], Awaitable[None]]
 # Per broker, the handlers of each (channel, consumer group) subscribed on it.
 _HANDLERS: weakref.WeakKeyDictionary[RedisBroker, dict[tuple[str, str], list[_Handler]]] = (
@@ -115,6 +136,7 @@ def subscribe_user_registered(
         ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=USER_REGISTERED + ":" + group + ":reclaim",
+        include_in_schema=False,  # the same channel and group as the subscriber above
     )
     async def on_user_registered_pending(message: UserRead) -> None:
         await _dispatch(handlers, message)

@@ -25,7 +25,7 @@ from backend.generated.oddities.protocol import OdditiesController
 from backend.generated.users import router as _users_router
 from backend.generated.users import subscribers as _users_subscribers
 from backend.generated.users.protocol import UsersController
-from shared.generated.events import make_broker
+from shared.generated.events import USER_REGISTERED, declare_publishers, make_broker
 
 SERVICE = "backend"
 
@@ -61,6 +61,7 @@ def create_app(
     join consumer group `group`.
     """
     events = broker or make_broker()
+    declare_publishers(events, USER_REGISTERED)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -98,6 +99,7 @@ def create_worker(
 ) -> FastStream:
     """The FastStream app of backend: its event subscribers, in consumer group `group`."""
     events = broker or make_broker()
+    declare_publishers(events, USER_REGISTERED)
     _users_subscribers.register_subscribers(users, events, group=group)
 
     @asynccontextmanager

@@ -20,7 +20,7 @@ from faststream.redis import RedisBroker
 
 from backend.generated.users import router as _users_router
 from backend.generated.users.protocol import UsersController
-from shared.generated.events import make_broker
+from shared.generated.events import USER_REGISTERED, declare_publishers, make_broker
 
 SERVICE = "backend"
 
@@ -52,6 +52,7 @@ def create_app(
     The broker (default: `make_broker()`) starts and stops with the app.
     """
     events = broker or make_broker()
+    declare_publishers(events, USER_REGISTERED)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -83,6 +84,7 @@ def create_worker(
 ) -> FastStream:
     """The FastStream app of backend (its specs subscribe to no event yet)."""
     events = broker or make_broker()
+    declare_publishers(events, USER_REGISTERED)
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:

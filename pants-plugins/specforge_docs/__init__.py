@@ -1,0 +1,1 @@
+"""A service's API documents, read off its generated app (see `specforge_docs.extract`)."""
