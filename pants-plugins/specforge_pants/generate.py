@@ -1,5 +1,6 @@
 """`pants generate`: write the Python generated from the selected spec targets into the tree,
-at its import paths, for editors and tools outside Pants.
+at its import paths, for editors and tools outside Pants, and each selected service's API
+documents (`openapi.json`, `asyncapi.json`) into its generated package.
 
 Files are written atomically and only when their content changed; generated files whose spec
 is gone are removed; a file in a generated directory that specforge did not write is never
@@ -8,14 +9,15 @@ touched. The directories are `.gitignore`d and in `pants_ignore`, so Pants never
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from pants.backend.python.target_types import PythonSourceField
 from pants.base.build_root import BuildRoot
 from pants.engine.console import Console
-from pants.engine.fs import DigestContents, MergeDigests
+from pants.engine.fs import AddPrefix, DigestContents, MergeDigests
 from pants.engine.goal import Goal, GoalSubsystem
 from pants.engine.internals.native_engine import Digest
 from pants.engine.rules import Get, MultiGet, collect_rules, goal_rule
@@ -29,6 +31,7 @@ from pants.engine.target import (
 from pants.option.option_types import BoolOption
 
 from specforge import layout
+from specforge_pants.api_docs import DOCUMENTS, ApiDocs, ApiDocsRequest
 from specforge_pants.links import LinkedOutputError, LinkedPaths, write_beneath
 from specforge_pants.target_types import (
     AllSpecTargets,
@@ -47,6 +50,13 @@ class GenerateSubsystem(GoalSubsystem):
         "Pants), removing generated files whose spec is gone."
     )
 
+    api_docs = BoolOption(
+        default=True,
+        help=(
+            "Also write the OpenAPI and AsyncAPI documents of each selected service's app into "
+            "its generated package (the documents `spec_api_docs` targets package)."
+        ),
+    )
     check = BoolOption(
         default=False,
         help="Write nothing; exit 1 if any generated file in the tree is missing, stale or extra.",
@@ -77,10 +87,31 @@ def has_marker(content: bytes) -> bool:
     return GENERATED_MARKER.encode() in content[:300]
 
 
+def is_api_document(name: str, content: bytes) -> bool:
+    """Whether a file is an API document as specforge writes them (JSON has no comments, so no
+    marker): `openapi.json` or `asyncapi.json`, a JSON object with that version key."""
+    key = {f: f.split(".")[0] for f in DOCUMENTS}.get(name)
+    try:
+        document = json.loads(content) if key else None
+    except ValueError:
+        return False
+    return isinstance(document, dict) and isinstance(document.get(key), str)
+
+
+def is_ours(path: str, content: bytes) -> bool:
+    """Whether specforge wrote this file (so it may replace or remove it)."""
+    return has_marker(content) or is_api_document(PurePosixPath(path).name, content)
+
+
 def is_generated(path: Path) -> bool:
     try:
         with path.open("rb") as f:
-            return has_marker(f.read(300))
+            head = f.read(300)
+            if has_marker(head):
+                return True
+            if path.name not in DOCUMENTS:
+                return False
+            return is_api_document(path.name, head + f.read())
     except OSError:
         return False
 
@@ -116,7 +147,7 @@ def plan(root: Path, outputs: Dict[str, bytes], covered_roots: Iterable[str]) ->
             continue
         if current == content:
             unchanged += 1
-        elif current is not None and not has_marker(current):
+        elif current is not None and not is_ours(rel, current):
             blocked.append(rel)
         else:
             write[rel] = content
@@ -185,7 +216,16 @@ async def generate(
         )
         for t in selected
     )
-    digest = await Get(Digest, MergeDigests(h.snapshot.digest for h in hydrated))
+    digests = [h.snapshot.digest for h in hydrated]
+    if subsystem.api_docs:
+        apps = [t for t in selected if t.has_field(SpecAppSourcesField)]
+        docs = await MultiGet(
+            Get(ApiDocs, ApiDocsRequest(t.address, str(t[SpecServiceField].value))) for t in apps
+        )
+        digests += await MultiGet(
+            Get(Digest, AddPrefix(d.digest, str(generated_root(t)))) for t, d in zip(apps, docs)
+        )
+    digest = await Get(Digest, MergeDigests(digests))
     contents = await Get(DigestContents, Digest, digest)
     outputs = {c.path: c.content for c in contents}
 

@@ -27,6 +27,7 @@ from pants.testutil.rule_runner import RuleRunner
 
 from specforge import layout
 from specforge_pants import (
+    api_docs,
     codegen,
     dependency_inference,
     engine,
@@ -51,6 +52,7 @@ def plugin_rule_runner(*query_rules: QueryRule) -> RuleRunner:
             *pex_from_targets.rules(),
             *core_target_types_rules(),
             *target_types.rules(),
+            *api_docs.rules(),
             *codegen.rules(),
             *dependency_inference.rules(),
             *engine.rules(),

@@ -119,6 +119,7 @@ APP_MODULE = BROKER_IMPORTS | {
     "asynccontextmanager",
     "create_app",
     "create_worker",
+    "declare_publishers",
     "make_broker",
     "os",
 }

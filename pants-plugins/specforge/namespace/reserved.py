@@ -93,6 +93,7 @@ DOMAIN_RESERVED = {
     "title": "a parameter of the generated create_app()",
     "lifespan": "a local of the generated create_app()",
     "health": "the health endpoint of the generated create_app()",
+    "declare_publishers": "a function the generated app module imports",
     "make_broker": "a function of the generated app module",
     "asynccontextmanager": "an import of the generated app module",
     "os": "an import of the generated app module",

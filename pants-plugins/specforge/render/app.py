@@ -62,7 +62,6 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
         {op.publish_on_success.name for d in domains for op in d.operations if op.publish_on_success}
     )
     events_module = layout.events_module()
-    declare = imports.add(events_module, "declare_publishers") if published else None
     channels = [imports.add(events_module, namespace.event_constant(e)) for e in published]
     b = BROKERS[broker]
     files = sorted(d.file for d in domains)
@@ -80,7 +79,6 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
         uses_broker=uses_broker,
         subscribes=any(d.subscribers for d in views),
         events_module=dotted(events_module),
-        declare=declare,
         channels=channels,
         url_env=b.url_env,
         default_url=b.default_url,
