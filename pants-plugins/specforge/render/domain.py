@@ -63,6 +63,9 @@ class ResponseView:
 
     status: int
     description: str
+    # A declared 422 of an operation with inputs: FastAPI also answers 422 to a request that
+    # does not validate, with its own body, so the answer is documented as either.
+    or_invalid: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,11 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
             error_body=(
                 rimports.add(layout.generated_package(domain.service), "ErrorBody")
                 if any(o.responses for o in ops)
+                else None
+            ),
+            validation_error_body=(
+                rimports.add(layout.generated_package(domain.service), "ValidationErrorBody")
+                if any(r.or_invalid for o in ops for r in o.responses)
                 else None
             ),
             api_route=rimports.add("fastapi.routing", "APIRoute"),
@@ -249,7 +257,11 @@ def operation_view(op: ir.Operation, namer: TypeNamer, *, router: bool = False) 
         params.append(ParamView(body_name(op, router=router), body, None, False, body))
     params += [param_view(p, namer, router=router) for p in op.query_params]
     returns = namer.annotation(op.output) if op.output is not None else py("None")
-    responses = tuple(ResponseView(e.status, e.description) for e in op.errors)
+    validated = bool(op.params) or op.input is not None
+    responses = tuple(
+        ResponseView(e.status, e.description, or_invalid=validated and e.status == 422)
+        for e in op.errors
+    )
     rest = None
     if router and op.rest is not None:
         no_content = op.rest.status == 204

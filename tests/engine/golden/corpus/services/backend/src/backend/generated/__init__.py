@@ -2,7 +2,9 @@
 """Generated code: regenerate with `./pants generate ::`.
 
 `ErrorBody` is the body of every declared error answer of the service's HTTP operations, one
-schema in its OpenAPI document for all of its domains.
+schema in its OpenAPI document for all of its domains. `ValidationErrorBody` is FastAPI's answer
+to a request that does not validate (422): an operation that declares a 422 answer of its own
+documents both.
 """
 
 from pydantic import BaseModel
@@ -12,3 +14,17 @@ class ErrorBody(BaseModel):
     """The body of a declared error answer: what went wrong, for people to read."""
 
     detail: str
+
+
+class ValidationErrorItem(BaseModel):
+    """One problem with a request: where (`["body", "email"]`, `["query", "limit"]`) and what."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    """The body of a 422 answer to a request that does not validate, as FastAPI writes it."""
+
+    detail: list[ValidationErrorItem]

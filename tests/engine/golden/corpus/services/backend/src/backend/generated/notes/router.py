@@ -14,7 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.routing import APIRoute
 
-from backend.generated import ErrorBody
+from backend.generated import ErrorBody, ValidationErrorBody
 from backend.generated.notes.protocol import NotesController, NotesError
 from backend.generated.schemas import Note, NoteStatus
 from shared.generated.schemas import Pet
@@ -64,7 +64,10 @@ def create_router(controller: NotesController) -> APIRouter:
         status_code=201,
         response_model=Note,
         responses={
-            422: {"model": ErrorBody, "description": "the note is not acceptable"},
+            422: {
+                "model": ErrorBody | ValidationErrorBody,
+                "description": "the note is not acceptable",
+            },
             503: {"model": ErrorBody, "description": "try again later"},
         },
         operation_id="add_note",
