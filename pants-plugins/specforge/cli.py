@@ -22,7 +22,7 @@ from pathlib import Path
 
 from specforge.errors import Location, SpecError, report, suggest
 from specforge.files import shown
-from specforge.frontend import check_sources
+from specforge.frontend import check_sources, check_targets
 from specforge.layout import BROKER_KEYS, DIFF_FORMATS, SPEC_DIFF_ALLOW_LIST, service_of
 from specforge.sources import (
     MISSING,
@@ -167,8 +167,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if args.target
         else ([] if args.app else list(sources))
     )
-    # The files the targets merely use are checked by their own targets: index them only.
-    project, errors = check_sources(sources, shallow=set(sources) - set(targets))
+    # The files the targets merely use are checked by their own targets: mostly indexed only.
+    project, errors = check_targets(sources, targets)
     errors = report([*problems, *errors])
     if errors or project is None:
         return fail(errors)

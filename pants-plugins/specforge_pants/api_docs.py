@@ -35,8 +35,8 @@ from pants.engine.fs import AddPrefix, Digest, RemovePrefix
 from pants.engine.process import FallibleProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import (
-    AsyncFieldMixin,
     COMMON_TARGET_FIELDS,
+    AsyncFieldMixin,
     Dependencies,
     FieldSet,
     InferDependenciesRequest,
@@ -79,7 +79,12 @@ class ApiDocsDependenciesField(Dependencies):
 
 class ApiDocsTarget(Target):
     alias = "spec_api_docs"
-    core_fields = (*COMMON_TARGET_FIELDS, ApiDocsServiceField, ApiDocsDependenciesField, OutputPathField)
+    core_fields = (
+        *COMMON_TARGET_FIELDS,
+        ApiDocsServiceField,
+        ApiDocsDependenciesField,
+        OutputPathField,
+    )
     help = help_text(
         f"""
         The OpenAPI 3.1 (`{OPENAPI}`) and AsyncAPI 3.0 (`{ASYNCAPI}`) documents of one service,

@@ -96,8 +96,10 @@ def test_openapi_carries_descriptions_and_declared_errors() -> None:
 
 
 def _operations(doc: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(op["action"], doc["channels"][op["channel"]["$ref"].rsplit("/", 1)[1]]["address"])
-            for op in doc["operations"].values()}
+    return {
+        (op["action"], doc["channels"][op["channel"]["$ref"].rsplit("/", 1)[1]]["address"])
+        for op in doc["operations"].values()
+    }
 
 
 def test_asyncapi_lists_what_each_service_publishes_and_subscribes() -> None:
@@ -134,4 +136,6 @@ def test_documents_do_not_depend_on_the_environment(tmp_path: Path) -> None:
             check=True,
         )
         for name in ("openapi.json", "asyncapi.json"):
-            assert (out / name).read_bytes() == Path(f"services.{service}/api-docs/{name}").read_bytes()
+            assert (out / name).read_bytes() == Path(
+                f"services.{service}/api-docs/{name}"
+            ).read_bytes()

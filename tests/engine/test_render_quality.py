@@ -120,13 +120,13 @@ def test_generation_is_deterministic(generated_tree: Path, tmp_path: Path) -> No
 
 def test_one_target_at_a_time_gives_the_same_files(generated_tree: Path) -> None:
     """As under Pants: each target generated alone, with the files it uses only indexed."""
-    from specforge.frontend import check_sources
+    from specforge.frontend import check_sources, check_targets
     from specforge.render import generate_files
 
     files = render_repo_files()
     full = tree(generated_tree)
     for target in sorted(files):
-        project, errors = check_sources(files, shallow=set(files) - {target})
+        project, errors = check_targets(files, [target])
         assert not errors and project is not None, errors
         for rel, content in generate_files(project, targets=[target]).items():
             assert full[rel] == content.encode(), (target, rel)

@@ -62,6 +62,31 @@ def check_sources(
     return (None if errors else project), errors
 
 
+def check_targets(
+    sources: MappingABC[str, str], targets: Iterable[str]
+) -> tuple[ir.Project | None, list[SpecError]]:
+    """`check_sources` for code generation: the targets in full, the files they merely use
+    indexed, but for those defining the models that the targets' routes answer with (their
+    OpenAPI links name the answers' fields), which are read in full too."""
+    shallow = set(sources) - set(targets)
+    project, errors = check_sources(sources, shallow=shallow)
+    answers = set() if project is None else _answer_files(project, targets) & shallow
+    if answers:
+        project, errors = check_sources(sources, shallow=shallow - answers)
+    return project, errors
+
+
+def _answer_files(project: ir.Project, targets: Iterable[str]) -> set[str]:
+    """The files defining the models that the routes of the target domains answer with."""
+    files: set[str] = set()
+    for target in targets:
+        domain = project.domain_in(target)
+        for op in domain.operations if domain is not None else ():
+            if op.rest is not None and isinstance(op.output, ir.ModelType):
+                files.add(op.output.model.origin.file)
+    return files
+
+
 def _resolve(ctx: Resolution) -> ir.Project:
     """Pass 2, in dependency order: names, then types, then what refers to them."""
     scope.define_names(ctx)

@@ -59,7 +59,12 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
         )
     # The events the service publishes, declared on its broker for its AsyncAPI document.
     published = sorted(
-        {op.publish_on_success.name for d in domains for op in d.operations if op.publish_on_success}
+        {
+            op.publish_on_success.name
+            for d in domains
+            for op in d.operations
+            if op.publish_on_success
+        }
     )
     events_module = layout.events_module()
     channels = [imports.add(events_module, namespace.event_constant(e)) for e in published]

@@ -13,6 +13,7 @@ from specforge.brokers import BROKERS
 from specforge.emit.code import Ident, Python, py, py_join, py_str
 from specforge.http_facts import status_phrase
 from specforge.render.common import Imports, TypeNamer, constraint_args, header, render
+from specforge.render.links import Link, links_of
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ def error_views(
     )
 
 
+UNREADABLE_BODY = "The request body could not be read."
+
+
 @dataclass(frozen=True)
 class ResponseView:
     """A declared error answer of one operation, in its route's `responses`."""
@@ -94,6 +98,7 @@ class OperationView:
     has_result: bool
     responses: tuple[ResponseView, ...]
     rest: RestView | None = None
+    links: tuple[Link, ...] = ()  # OpenAPI links from its success answer
     publishes: Ident | None = None  # the publisher function of publish_on_success
     subscribe: Ident | None = None  # the subscribe function of the subscribed event
     message: Python | None = None
@@ -140,7 +145,9 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
     if rest_ops:
         rimports = Imports(reserved=namespace.ROUTER_DEFINES)
         namer = TypeNamer(rimports)
-        ops = [operation_view(op, namer, router=True) for op in rest_ops]
+        ops = [
+            operation_view(op, namer, router=True, links=links_of(op, rest_ops)) for op in rest_ops
+        ]
         publishes = any(o.publishes for o in ops)
         router = render(
             "router.py.j2",
@@ -250,7 +257,9 @@ def body_name(op: ir.Operation, *, router: bool) -> Ident:
     return Ident(name)
 
 
-def operation_view(op: ir.Operation, namer: TypeNamer, *, router: bool = False) -> OperationView:
+def operation_view(
+    op: ir.Operation, namer: TypeNamer, *, router: bool = False, links: tuple[Link, ...] = ()
+) -> OperationView:
     params = [param_view(p, namer, router=router) for p in op.path_params]
     if op.input is not None:
         body = namer.annotation(ir.ModelType(op.input))
@@ -262,6 +271,10 @@ def operation_view(op: ir.Operation, namer: TypeNamer, *, router: bool = False) 
         ResponseView(e.status, e.description, or_invalid=validated and e.status == 422)
         for e in op.errors
     )
+    if router and op.input is not None and all(e.status != 400 for e in op.errors):
+        # FastAPI answers 400 (with an ErrorBody) to a body it cannot read, such as one that is
+        # not UTF-8: documented, so that the document lists every answer the route can give.
+        responses += (ResponseView(400, UNREADABLE_BODY),)
     rest = None
     if router and op.rest is not None:
         no_content = op.rest.status == 204
@@ -281,6 +294,7 @@ def operation_view(op: ir.Operation, namer: TypeNamer, *, router: bool = False) 
         has_result=op.output is not None,
         responses=responses,
         rest=rest,
+        links=links,
         publishes=(
             namer.imports.add(
                 layout.events_module(), namespace.publisher(op.publish_on_success.name)

@@ -11,6 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///backend.sqlite3"
+# The range of the INTEGER columns of every database backend runs on (SQLite and PostgreSQL
+# BIGINT): a key or filter outside it matches no row.
+SQL_INTEGER_MIN = -(2**63)
+SQL_INTEGER_MAX = 2**63 - 1
+
+
+def storable(value: int) -> bool:
+    """Whether an integer fits the database's INTEGER columns."""
+    return SQL_INTEGER_MIN <= value <= SQL_INTEGER_MAX
 
 
 class Base(DeclarativeBase):

@@ -6,8 +6,9 @@ from typing import Self
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import Database, UserRow
+from backend.db import Database, UserRow, storable
 from backend.generated.users.protocol import UsersConflict, UsersController, UsersNotFound
 from shared.generated.schemas import Role, UserCreate, UserRead, UserUpdate
 
@@ -67,6 +68,8 @@ class Users(UsersController):
         limit: int = 50,
         offset: int = 0,
     ) -> list[UserRead]:
+        if not storable(offset) or (telegram_id is not None and not storable(telegram_id)):
+            return []  # past every row, or a chat no row can hold
         query = select(UserRow).order_by(UserRow.id).limit(limit).offset(offset)
         if role is not None:
             query = query.where(UserRow.role == role.value)
@@ -79,19 +82,21 @@ class Users(UsersController):
             rows = (await session.scalars(query)).all()
         return [to_read(r) for r in rows]
 
-    async def get_user(self, user_id: int) -> UserRead:
-        async with self.db.sessions() as session:
-            row = await session.get(UserRow, user_id)
+    async def _row(self, session: AsyncSession, user_id: int) -> UserRow:
+        """The user's row; `UsersNotFound` when there is none (or the id cannot be a key)."""
+        row = await session.get(UserRow, user_id) if storable(user_id) else None
         if row is None:
             raise UsersNotFound(f"no user {user_id}")
-        return to_read(row)
+        return row
+
+    async def get_user(self, user_id: int) -> UserRead:
+        async with self.db.sessions() as session:
+            return to_read(await self._row(session, user_id))
 
     async def update_user(self, user_id: int, payload: UserUpdate) -> UserRead:
         changes = payload.model_dump(exclude_unset=True)
         async with self.db.sessions() as session:
-            row = await session.get(UserRow, user_id)
-            if row is None:
-                raise UsersNotFound(f"no user {user_id}")
+            row = await self._row(session, user_id)
             for key, value in changes.items():
                 if value is None:
                     continue  # absent and null both mean: leave as it is
@@ -105,8 +110,6 @@ class Users(UsersController):
 
     async def delete_user(self, user_id: int) -> None:
         async with self.db.sessions() as session:
-            row = await session.get(UserRow, user_id)
-            if row is None:
-                raise UsersNotFound(f"no user {user_id}")
+            row = await self._row(session, user_id)
             await session.delete(row)
             await session.commit()

@@ -35,7 +35,7 @@ class User(_SpecModel):
     id: int = Field(description="Assigned by backend.")
     name: Annotated[str, Field(min_length=1, max_length=100)]
     email: Annotated[EmailStr, Field(max_length=254)] | None = None
-    telegram_id: Annotated[int, Field(ge=1)] | None = Field(
+    telegram_id: Annotated[int, Field(ge=1, le=9007199254740991)] | None = Field(
         default=None, description="The chat the user registered from."
     )
     role: Role = Role.member
@@ -48,7 +48,7 @@ class UserCreate(_SpecModel):
 
     name: Annotated[str, Field(min_length=1, max_length=100)]
     email: Annotated[EmailStr, Field(max_length=254)] | None = None
-    telegram_id: Annotated[int, Field(ge=1)] | None = Field(
+    telegram_id: Annotated[int, Field(ge=1, le=9007199254740991)] | None = Field(
         default=None, description="The chat the user registered from."
     )
     role: Role = Role.member
@@ -60,7 +60,7 @@ class UserUpdate(_SpecModel):
 
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     email: Annotated[EmailStr, Field(max_length=254)] | None = None
-    telegram_id: Annotated[int, Field(ge=1)] | None = Field(
+    telegram_id: Annotated[int, Field(ge=1, le=9007199254740991)] | None = Field(
         default=None, description="The chat the user registered from."
     )
     role: Role | None = None
@@ -73,7 +73,7 @@ class UserRead(_SpecModel):
     id: int = Field(description="Assigned by backend.")
     name: Annotated[str, Field(min_length=1, max_length=100)]
     email: Annotated[EmailStr, Field(max_length=254)] | None = None
-    telegram_id: Annotated[int, Field(ge=1)] | None = Field(
+    telegram_id: Annotated[int, Field(ge=1, le=9007199254740991)] | None = Field(
         default=None, description="The chat the user registered from."
     )
     role: Role = Role.member

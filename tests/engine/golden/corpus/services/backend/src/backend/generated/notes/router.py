@@ -69,6 +69,7 @@ def create_router(controller: NotesController) -> APIRouter:
                 "description": "the note is not acceptable",
             },
             503: {"model": ErrorBody, "description": "try again later"},
+            400: {"model": ErrorBody, "description": "The request body could not be read."},
         },
         operation_id="add_note",
     )
@@ -109,7 +110,10 @@ def create_router(controller: NotesController) -> APIRouter:
     @router.put(
         "/{note_id}",
         response_model=Note,
-        responses={503: {"model": ErrorBody, "description": "the store is read-only"}},
+        responses={
+            503: {"model": ErrorBody, "description": "the store is read-only"},
+            400: {"model": ErrorBody, "description": "The request body could not be read."},
+        },
         operation_id="replace_note",
     )
     async def replace_note(*, note_id: int, payload: Note) -> Note:

@@ -64,6 +64,7 @@ def create_router(controller: OdditiesController) -> APIRouter:
         "/shape",
         status_code=201,
         response_model=Shape,
+        responses={400: {"model": ErrorBody, "description": "The request body could not be read."}},
         operation_id="shape_of",
     )
     async def shape_of(*, payload: Odd) -> Shape:

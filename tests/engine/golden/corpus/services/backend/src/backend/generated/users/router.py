@@ -62,7 +62,26 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         "",
         status_code=201,
         response_model=UserRead,
-        responses={409: {"model": ErrorBody, "description": "e-mail already registered"}},
+        responses={
+            201: {
+                "links": {
+                    "get_user": {
+                        "operationId": "get_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                    "update_user": {
+                        "operationId": "update_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                    "delete_user": {
+                        "operationId": "delete_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                }
+            },
+            409: {"model": ErrorBody, "description": "e-mail already registered"},
+            400: {"model": ErrorBody, "description": "The request body could not be read."},
+        },
         summary="Register a user.",
         operation_id="create_user",
     )
@@ -87,7 +106,21 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
     @router.get(
         "/{user_id}",
         response_model=UserRead,
-        responses={404: {"model": ErrorBody, "description": "no such user"}},
+        responses={
+            200: {
+                "links": {
+                    "update_user": {
+                        "operationId": "update_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                    "delete_user": {
+                        "operationId": "delete_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                }
+            },
+            404: {"model": ErrorBody, "description": "no such user"},
+        },
         operation_id="get_user",
     )
     async def get_user(*, user_id: int) -> UserRead:
@@ -96,6 +129,21 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
     @router.patch(
         "/{user_id}",
         response_model=UserRead,
+        responses={
+            200: {
+                "links": {
+                    "get_user": {
+                        "operationId": "get_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                    "delete_user": {
+                        "operationId": "delete_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                }
+            },
+            400: {"model": ErrorBody, "description": "The request body could not be read."},
+        },
         operation_id="update_user",
     )
     async def update_user(*, user_id: int, payload: UserUpdate) -> UserRead:

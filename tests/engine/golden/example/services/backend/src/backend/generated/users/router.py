@@ -63,10 +63,27 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         status_code=201,
         response_model=UserRead,
         responses={
+            201: {
+                "links": {
+                    "get_user": {
+                        "operationId": "get_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                    "update_user": {
+                        "operationId": "update_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                    "delete_user": {
+                        "operationId": "delete_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                }
+            },
             409: {
                 "model": ErrorBody,
                 "description": "e-mail or Telegram account already registered",
-            }
+            },
+            400: {"model": ErrorBody, "description": "The request body could not be read."},
         },
         summary="Register a user.",
         operation_id="create_user",
@@ -97,7 +114,21 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
     @router.get(
         "/{user_id}",
         response_model=UserRead,
-        responses={404: {"model": ErrorBody, "description": "no such user"}},
+        responses={
+            200: {
+                "links": {
+                    "update_user": {
+                        "operationId": "update_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                    "delete_user": {
+                        "operationId": "delete_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                }
+            },
+            404: {"model": ErrorBody, "description": "no such user"},
+        },
         summary="Fetch one user.",
         operation_id="get_user",
     )
@@ -108,11 +139,24 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         "/{user_id}",
         response_model=UserRead,
         responses={
+            200: {
+                "links": {
+                    "get_user": {
+                        "operationId": "get_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                    "delete_user": {
+                        "operationId": "delete_user",
+                        "parameters": {"user_id": "$response.body#/id"},
+                    },
+                }
+            },
             404: {"model": ErrorBody, "description": "no such user"},
             409: {
                 "model": ErrorBody,
                 "description": "e-mail or Telegram account already registered",
             },
+            400: {"model": ErrorBody, "description": "The request body could not be read."},
         },
         summary="Change a user's name, role or tags.",
         operation_id="update_user",
