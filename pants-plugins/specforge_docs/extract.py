@@ -17,11 +17,13 @@ machine, write the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,17 +45,30 @@ def _controllers(factory: Any) -> dict[str, Any]:
     }
 
 
-def documents(service: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The OpenAPI and AsyncAPI documents of `service`, whose generated package is importable."""
+@contextlib.contextmanager
+def pinned_environment(service: str) -> Iterator[None]:
+    """The environment the generated code reads, pinned for the documents (and restored): no
+    broker URL (so each broker's default), and the service's name as the consumer name."""
+    saved = dict(os.environ)
     for name in BROKER_URL_ENVS:
         os.environ.pop(name, None)
     os.environ["EVENTS_CONSUMER"] = service
-    app_module = importlib.import_module(layout.app_module(service))
-    app = app_module.create_app(**_controllers(app_module.create_app))
-    broker = getattr(app.state, "broker", None) or app_module.make_broker()
-    openapi: dict[str, Any] = app.openapi()
-    asyncapi = AsyncAPI(broker, title=service, schema_version="3.0.0").to_specification()
-    return openapi, asyncapi.to_jsonable()
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def documents(service: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The OpenAPI and AsyncAPI documents of `service`, whose generated package is importable."""
+    with pinned_environment(service):
+        app_module = importlib.import_module(layout.app_module(service))
+        app = app_module.create_app(**_controllers(app_module.create_app))
+        broker = getattr(app.state, "broker", None) or app_module.make_broker()
+        openapi: dict[str, Any] = app.openapi()
+        asyncapi = AsyncAPI(broker, title=service, schema_version="3.0.0").to_specification()
+        return openapi, asyncapi.to_jsonable()
 
 
 def dump(document: dict[str, Any]) -> bytes:

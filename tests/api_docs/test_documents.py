@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-SCHEMA = Path("tests/api_docs/asyncapi-3.0.0.schema.json")
+from tests.api_docs.documents import asyncapi_errors, link_problems
+
 PYTHON_TYPES = ("python-fastapi", "python-faststream")
 
 
@@ -31,13 +31,6 @@ def packaged(service: str, name: str) -> dict[str, Any]:
     """A document from `pants package services/<service>:api-docs` (this test's runtime package)."""
     document: dict[str, Any] = json.loads(Path(f"services.{service}/api-docs/{name}").read_text())
     return document
-
-
-def asyncapi_validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(SCHEMA.read_text())
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 SERVICES = python_services()
@@ -57,8 +50,12 @@ def test_openapi_validates(service: str) -> None:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_asyncapi_validates_against_the_official_schema(service: str) -> None:
-    errors = list(asyncapi_validator().iter_errors(packaged(service, "asyncapi.json")))
-    assert errors == []
+    assert asyncapi_errors(packaged(service, "asyncapi.json")) == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_links_can_be_followed(service: str) -> None:
+    assert link_problems(packaged(service, "openapi.json")) == []
 
 
 def test_the_validators_reject_broken_documents() -> None:
@@ -70,8 +67,15 @@ def test_the_validators_reject_broken_documents() -> None:
     asyncapi = copy.deepcopy(packaged("backend", "asyncapi.json"))
     operation = next(iter(asyncapi["operations"].values()))
     operation["action"] = "publish"  # AsyncAPI 2's verb: 3.0 has send and receive
-    messages = [e.message for e in asyncapi_validator().iter_errors(asyncapi)]
-    assert messages, "the AsyncAPI schema accepted an operation whose action is `publish`"
+    assert asyncapi_errors(asyncapi), "the AsyncAPI schema accepted the action `publish`"
+    links = copy.deepcopy(packaged("backend", "openapi.json"))
+    create = links["paths"]["/users"]["post"]["responses"]["201"]["links"]
+    create["get_user"]["parameters"] = {"user_id": "$response.body#/email"}  # not required
+    create["delete_user"]["operationId"] = "remove_user"
+    assert link_problems(links) == [
+        "create_user 201 link get_user: the answer has no required field email",
+        "create_user 201 link delete_user: no operation remove_user",
+    ]
 
 
 def test_openapi_carries_descriptions_and_declared_errors() -> None:
@@ -79,7 +83,11 @@ def test_openapi_carries_descriptions_and_declared_errors() -> None:
     create = doc["paths"]["/users"]["post"]
     assert create["summary"] == "Register a user."
     assert create["operationId"] == "create_user"
-    assert set(create["responses"]) == {"201", "409", "422"}
+    assert set(create["responses"]) == {"201", "400", "409", "422"}
+    assert create["responses"]["201"]["links"]["get_user"] == {
+        "operationId": "get_user",
+        "parameters": {"user_id": "$response.body#/id"},
+    }
     assert create["responses"]["409"] == {
         "description": "e-mail or Telegram account already registered",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},

@@ -29,6 +29,10 @@ TG_BOT = {"services/tg_bot/tests/test_commands.py", "services/tg_bot/tests/test_
 SYSTEM = {"tests/integration/test_system.py:tests", "tests/images/test_images.py:tests"}
 # The golden record holds the example system's generated code, so any example spec selects it.
 GOLDEN = {"tests/engine/test_golden.py:tests"}
+# The API documents of every service are built from its specs.
+API_DOCS = {"tests/api_docs/test_documents.py:tests"}
+# The contract tests run every HTTP service's code (backend's).
+CONTRACT = {"tests/contract/test_contract.py:tests"}
 
 
 def run(cmd: list[str], cwd: Path) -> str:
@@ -86,21 +90,21 @@ def selected_tests(repo: Path, path: str, edit: str) -> set[str]:
 
 def test_a_producer_spec_selects_the_producer_and_its_consumer(repo: Path) -> None:
     selected = selected_tests(repo, "services/backend/spec/users.yaml", "# a comment\n")
-    assert selected == BACKEND | TG_BOT | SYSTEM | GOLDEN
+    assert selected == BACKEND | TG_BOT | SYSTEM | GOLDEN | API_DOCS | CONTRACT
     assert not selected & NOTIFICATIONS
 
 
 def test_the_events_spec_selects_every_event_user(repo: Path) -> None:
     selected = selected_tests(repo, "shared/spec/events.yaml", "# a comment\n")
-    assert selected == BACKEND | NOTIFICATIONS | TG_BOT | SYSTEM | GOLDEN
+    assert selected == BACKEND | NOTIFICATIONS | TG_BOT | SYSTEM | GOLDEN | API_DOCS | CONTRACT
 
 
 def test_a_backend_controller_selects_only_backend(repo: Path) -> None:
     selected = selected_tests(
         repo, "services/backend/src/backend/controllers/users.py", "# a comment\n"
     )
-    assert selected == BACKEND | SYSTEM
-    assert not selected & (TG_BOT | NOTIFICATIONS)
+    assert selected == BACKEND | SYSTEM | CONTRACT
+    assert not selected & (TG_BOT | NOTIFICATIONS | API_DOCS)
 
 
 def test_spec_diff_fails_a_branch_that_breaks_a_consumer_until_allowed(repo: Path) -> None:

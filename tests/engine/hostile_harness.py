@@ -91,6 +91,7 @@ BUILD_CALLS = (
     "pex_binary",
     "docker_image",
     "spec_sources",
+    "spec_api_docs",
     "files",
     "resources",
 )

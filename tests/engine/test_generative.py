@@ -2,7 +2,8 @@
 generate, pass ruff and `mypy --strict`, import, and serve. Each route is called through the
 generated client against a fake controller that returns valid data (and once more raising its
 first declared error); each subscribed event is published and reaches its handlers, in the
-FastAPI app and in the FastStream worker, over FastStream's in-memory Redis broker.
+FastAPI app and in the FastStream worker, over FastStream's in-memory Redis broker. Every
+service's OpenAPI and AsyncAPI documents validate, and their links can be followed.
 
 `SPECFORGE_GENERATIVE_EXAMPLES` sets the number of examples (default 200, derandomized under
 CI); the long profile of the README is `SPECFORGE_GENERATIVE_EXAMPLES=2000`.
@@ -33,6 +34,8 @@ from specforge import ir, layout, namespace
 from specforge.frontend import check_sources
 from specforge.render import generate_files, write_tree
 from specforge.render.common import ruff_binary, ruff_config_args
+from specforge_docs.extract import documents
+from tests.api_docs.documents import assert_valid
 from tests.engine.spec_strategies import SpecProject, model_value, spec_projects, valid_value
 
 EXAMPLES = int(os.environ.get("SPECFORGE_GENERATIVE_EXAMPLES", "200"))
@@ -205,6 +208,9 @@ async def exercise(project: SpecProject, p: ir.Project) -> None:
             kwargs.update(group=service)
         apps[service] = create_app(**kwargs)
     load(layout.app_module(project.consumer)).create_worker()  # the consumer assembles too
+    # Every service's API documents are valid, and their links can be followed.
+    for service in project.services:
+        assert_valid(*documents(service))
     # Events with subscribe: true and no handler in any service: a handler of the test's own.
     received: dict[str, list[Any]] = {}
     handled = {op.subscribe.name for d in p.domains for op in d.operations if op.subscribe}
