@@ -47,7 +47,8 @@ class GenerateSubsystem(GoalSubsystem):
     name = "generate"
     help = (
         "Write the code generated from spec targets into the tree (for editors and tools outside "
-        "Pants), removing generated files whose spec is gone."
+        "Pants), with each selected service's OpenAPI and AsyncAPI documents, removing "
+        "generated files whose spec is gone."
     )
 
     api_docs = BoolOption(

@@ -121,8 +121,9 @@ def test_asyncapi_lists_what_each_service_publishes_and_subscribes() -> None:
     notifications = packaged("notifications", "asyncapi.json")
     # One receive per consumer group: the reclaiming subscriber is not a second channel.
     assert _operations(notifications) == {("receive", "users.registered")}
-    (binding,) = (c["bindings"]["redis"] for c in notifications["channels"].values())
-    assert binding["groupName"] == "notifications"
+    (channel,) = notifications["channels"].values()
+    assert channel["description"] == "A user was created."
+    assert channel["bindings"]["redis"]["groupName"] == "notifications"
     assert _operations(packaged("tg_bot", "asyncapi.json")) == {("receive", "chat.commands")}
 
 

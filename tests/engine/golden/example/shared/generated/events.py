@@ -131,6 +131,7 @@ def subscribe_user_registered(
         stream=StreamSub(USER_REGISTERED, group=group, consumer=consumer),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=USER_REGISTERED + ":" + group,
+        description="A user was created.",
     )
     async def on_user_registered(message: UserRead) -> None:
         await _dispatch(handlers, message)
@@ -175,6 +176,7 @@ def subscribe_command_received(
         stream=StreamSub(COMMAND_RECEIVED, group=group, consumer=consumer),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=COMMAND_RECEIVED + ":" + group,
+        description="The chat gateway received a command.",
     )
     async def on_command_received(message: CommandReceived) -> None:
         await _dispatch(handlers, message)
