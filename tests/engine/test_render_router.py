@@ -97,6 +97,11 @@ async def test_users_operations_and_errors(app_client: tuple[AsyncClient, Any, A
     assert deleted.status_code == 204 and deleted.content == b""
     # delete_user declares no 404: "no such user" from its controller is a contract violation.
     assert (await client.delete("/users/1")).status_code == 500
+    # A method the path does not serve: 405, naming every method it does serve (FastAPI has a
+    # route per method, and Starlette's own answer names only the first route's).
+    options = await client.options("/users/1")
+    assert options.status_code == 405 and options.headers["allow"] == "DELETE, GET, PATCH"
+    assert options.json() == {"detail": "Method Not Allowed"}
     assert (await client.get("/health")).json() == {"status": "ok", "service": "backend"}
 
     # create_user published user_registered, and on_user_registered (subscribed to it in the
@@ -183,6 +188,19 @@ async def test_openapi_documents_declared_errors(app_client: tuple[AsyncClient, 
     assert isinstance(invalid.json()["detail"], list)
     with pytest.raises(jsonschema.ValidationError):
         validator.validate({"detail": 5})
+    # FastAPI's own answers are documented too: 404 where a path param could be empty, 400
+    # where a body could be unreadable; they are not the operation's to raise.
+    pet = doc["paths"]["/notes/pets/{name}"]["get"]["responses"]
+    assert (
+        pet["404"]["description"]
+        == "No route matches the path (a param is empty or spans segments)."
+    )
+    assert (await client.get("/notes/pets/")).status_code == 404
+    assert add["responses"]["400"]["description"] == "The request body could not be read."
+    unreadable = await client.post(
+        "/notes", content=b"\x80 is not UTF-8", headers={"content-type": "application/json"}
+    )
+    assert unreadable.status_code == 400
     # An operation without inputs cannot fail validation: its 422 is its own only.
     assert "ValidationErrorBody" not in str(doc["paths"]["/notes/count"]["get"]["responses"])
 

@@ -67,7 +67,7 @@ EVENTS_MODULE = (
 )
 PROTOCOL_MODULE = ANNOTATION_IMPORTS | {"ClassVar", "Protocol"}
 # What a router module defines itself (imports cannot take these names).
-ROUTER_DEFINES = frozenset({"_DeclaredErrorsRoute", "_log", "create_router"})
+ROUTER_DEFINES = frozenset({"_DECLARED", "_DeclaredErrorsRoute", "_log", "create_router"})
 ROUTER_MODULE = (
     ANNOTATION_IMPORTS
     | BROKER_IMPORTS
@@ -111,6 +111,14 @@ CLIENTS_MODULE = ANNOTATION_IMPORTS | {
 }
 APP_MODULE = BROKER_IMPORTS | {
     "AbstractAsyncContextManager",
+    "HTTPException",
+    "JSONResponse",
+    "Request",
+    "Response",
+    "_ALLOW",
+    "_method_not_allowed",
+    "compile_path",
+    "re",
     "AsyncExitStack",
     "AsyncIterator",
     "_open_controllers",

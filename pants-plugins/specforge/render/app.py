@@ -68,6 +68,12 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
     )
     events_module = layout.events_module()
     channels = [imports.add(events_module, namespace.event_constant(e)) for e in published]
+    # Each route path's methods (for 405's `Allow`), `/health` included.
+    allow: dict[str, set[str]] = {"/health": {"GET"}}
+    for d in domains:
+        for op in d.operations:
+            if op.rest is not None:
+                allow.setdefault(op.rest.full_path, set()).add(op.rest.method.upper())
     b = BROKERS[broker]
     files = sorted(d.file for d in domains)
     # An operation that publishes is a route (create_router takes the broker) or an event
@@ -85,6 +91,7 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
         subscribes=any(d.subscribers for d in views),
         events_module=dotted(events_module),
         channels=channels,
+        allow=[(path, sorted(methods)) for path, methods in sorted(allow.items())],
         url_env=b.url_env,
         default_url=b.default_url,
         imports=imports,

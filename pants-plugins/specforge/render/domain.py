@@ -59,6 +59,7 @@ def error_views(
 
 
 UNREADABLE_BODY = "The request body could not be read."
+NO_ROUTE = "No route matches the path (a param is empty or spans segments)."
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class OperationView:
     responses: tuple[ResponseView, ...]
     rest: RestView | None = None
     links: tuple[Link, ...] = ()  # OpenAPI links from its success answer
+    declared: tuple[int, ...] = ()  # the error statuses its spec declares
     publishes: Ident | None = None  # the publisher function of publish_on_success
     subscribe: Ident | None = None  # the subscribe function of the subscribed event
     message: Python | None = None
@@ -271,10 +273,15 @@ def operation_view(
         ResponseView(e.status, e.description, or_invalid=validated and e.status == 422)
         for e in op.errors
     )
-    if router and op.input is not None and all(e.status != 400 for e in op.errors):
-        # FastAPI answers 400 (with an ErrorBody) to a body it cannot read, such as one that is
-        # not UTF-8: documented, so that the document lists every answer the route can give.
+    # FastAPI's own answers, documented unless declared, so that the document lists every
+    # answer the route can give (both bodies are an ErrorBody):
+    declared = {e.status for e in op.errors}
+    if router and op.input is not None and 400 not in declared:
+        # 400 to a body it cannot read, such as one that is not UTF-8;
         responses += (ResponseView(400, UNREADABLE_BODY),)
+    if router and op.path_params and 404 not in declared:
+        # 404 to a path whose param is empty or spans segments, which no route matches.
+        responses += (ResponseView(404, NO_ROUTE),)
     rest = None
     if router and op.rest is not None:
         no_content = op.rest.status == 204
@@ -295,6 +302,7 @@ def operation_view(
         responses=responses,
         rest=rest,
         links=links,
+        declared=tuple(e.status for e in op.errors),
         publishes=(
             namer.imports.add(
                 layout.events_module(), namespace.publisher(op.publish_on_success.name)

@@ -12,12 +12,16 @@ connects, and exits it when it stops, after the broker disconnects.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from faststream import FastStream
 from faststream.redis import RedisBroker
+from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 SERVICE = "tg_bot"
 
@@ -43,6 +47,24 @@ async def _open_controllers(*controllers: object) -> AsyncIterator[None]:
         yield
 
 
+# The methods of each route path, for the `Allow` header of a 405.
+_ALLOW: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = tuple(
+    (compile_path(path)[0], frozenset(methods)) for path, methods in (("/health", ("GET",)),)
+)
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    """405, naming in `Allow` every method that the path's routes serve: FastAPI has one route
+    per method, and Starlette's own answer names only the first route's."""
+    path = request.scope["path"].removeprefix(request.scope.get("root_path", ""))
+    allowed = {m for pattern, methods in _ALLOW if pattern.match(path) for m in methods}
+    headers = dict(getattr(exc, "headers", None) or {})
+    if allowed:
+        headers["Allow"] = ", ".join(sorted(allowed))
+    detail = exc.detail if isinstance(exc, HTTPException) else "Method Not Allowed"
+    return JSONResponse({"detail": detail}, status_code=405, headers=headers)
+
+
 def create_app(
     *,
     title: str = SERVICE,
@@ -54,7 +76,10 @@ def create_app(
         async with _open_controllers():
             yield
 
-    app = FastAPI(title=title, lifespan=lifespan)
+    # No redirect from `/path/` to `/path`: routes have no trailing `/`, and a route's path with
+    # an empty last param is a 404 (documented), not a redirect to another route.
+    app = FastAPI(title=title, lifespan=lifespan, redirect_slashes=False)
+    app.add_exception_handler(405, _method_not_allowed)
 
     # First, so that no route of the domains can take its requests.
     @app.get("/health", tags=["health"])

@@ -11,12 +11,16 @@ connects, and exits it when it stops, after the broker disconnects.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from faststream import FastStream
 from faststream.redis import RedisBroker
+from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from backend.generated.users import router as _users_router
 from backend.generated.users.protocol import UsersController
@@ -41,6 +45,29 @@ async def _open_controllers(*controllers: object) -> AsyncIterator[None]:
         yield
 
 
+# The methods of each route path, for the `Allow` header of a 405.
+_ALLOW: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = tuple(
+    (compile_path(path)[0], frozenset(methods))
+    for path, methods in (
+        ("/health", ("GET",)),
+        ("/users", ("GET", "POST")),
+        ("/users/{user_id}", ("DELETE", "GET", "PATCH")),
+    )
+)
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    """405, naming in `Allow` every method that the path's routes serve: FastAPI has one route
+    per method, and Starlette's own answer names only the first route's."""
+    path = request.scope["path"].removeprefix(request.scope.get("root_path", ""))
+    allowed = {m for pattern, methods in _ALLOW if pattern.match(path) for m in methods}
+    headers = dict(getattr(exc, "headers", None) or {})
+    if allowed:
+        headers["Allow"] = ", ".join(sorted(allowed))
+    detail = exc.detail if isinstance(exc, HTTPException) else "Method Not Allowed"
+    return JSONResponse({"detail": detail}, status_code=405, headers=headers)
+
+
 def create_app(
     *,
     users: UsersController,
@@ -63,7 +90,10 @@ def create_app(
             finally:
                 await events.stop()
 
-    app = FastAPI(title=title, lifespan=lifespan)
+    # No redirect from `/path/` to `/path`: routes have no trailing `/`, and a route's path with
+    # an empty last param is a 404 (documented), not a redirect to another route.
+    app = FastAPI(title=title, lifespan=lifespan, redirect_slashes=False)
+    app.add_exception_handler(405, _method_not_allowed)
     app.state.broker = events
 
     # First, so that no route of the domains can take its requests.

@@ -20,19 +20,24 @@ from backend.generated.schemas import Note, NoteStatus
 from shared.generated.schemas import Pet
 
 _log = logging.getLogger(__name__)
+# The error statuses each operation declares: the only ones its controller may answer with.
+# (Its `responses` also document FastAPI's own answers: 400, 404 and 422.)
+_DECLARED: dict[str, tuple[int, ...]] = {"add_note": (422, 503), "replace_note": (503,)}
 
 
 class _DeclaredErrorsRoute(APIRoute):
     """Answers a `NotesError` from the controller with its status when the operation
-    declares it (in its `responses`), else with 500, logged as a contract violation: the spec and
+    declares it (`_DECLARED`), else with 500, logged as a contract violation: the spec and
     the OpenAPI document promise no other answer."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        declared = {
-            int(status): str(r.get("description", "")) for status, r in self.responses.items()
-        }
         operation = self.name
+        declared = {
+            int(status): str(r.get("description", ""))
+            for status, r in self.responses.items()
+            if int(status) in _DECLARED.get(operation, ())
+        }
 
         async def answer(request: Request) -> Response:
             try:
@@ -102,6 +107,12 @@ def create_router(controller: NotesController) -> APIRouter:
     @router.get(
         "/pets/{name}",
         response_model=Pet,
+        responses={
+            404: {
+                "model": ErrorBody,
+                "description": "No route matches the path (a param is empty or spans segments).",
+            }
+        },
         operation_id="pet_of",
     )
     async def pet_of(*, name: Annotated[str, Path(max_length=20)]) -> Pet:
@@ -113,6 +124,10 @@ def create_router(controller: NotesController) -> APIRouter:
         responses={
             503: {"model": ErrorBody, "description": "the store is read-only"},
             400: {"model": ErrorBody, "description": "The request body could not be read."},
+            404: {
+                "model": ErrorBody,
+                "description": "No route matches the path (a param is empty or spans segments).",
+            },
         },
         operation_id="replace_note",
     )

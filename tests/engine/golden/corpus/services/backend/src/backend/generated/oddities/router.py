@@ -21,19 +21,24 @@ from backend.generated.oddities.protocol import OdditiesController, OdditiesErro
 from backend.generated.schemas import Odd, Shape, Sort
 
 _log = logging.getLogger(__name__)
+# The error statuses each operation declares: the only ones its controller may answer with.
+# (Its `responses` also document FastAPI's own answers: 400, 404 and 422.)
+_DECLARED: dict[str, tuple[int, ...]] = {"find_odd": (404,)}
 
 
 class _DeclaredErrorsRoute(APIRoute):
     """Answers a `OdditiesError` from the controller with its status when the operation
-    declares it (in its `responses`), else with 500, logged as a contract violation: the spec and
+    declares it (`_DECLARED`), else with 500, logged as a contract violation: the spec and
     the OpenAPI document promise no other answer."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        declared = {
-            int(status): str(r.get("description", "")) for status, r in self.responses.items()
-        }
         operation = self.name
+        declared = {
+            int(status): str(r.get("description", ""))
+            for status, r in self.responses.items()
+            if int(status) in _DECLARED.get(operation, ())
+        }
 
         async def answer(request: Request) -> Response:
             try:

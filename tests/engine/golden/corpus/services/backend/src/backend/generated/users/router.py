@@ -19,19 +19,24 @@ from shared.generated.events import publish_user_registered
 from shared.generated.schemas import Role, UserCreate, UserRead, UserUpdate
 
 _log = logging.getLogger(__name__)
+# The error statuses each operation declares: the only ones its controller may answer with.
+# (Its `responses` also document FastAPI's own answers: 400, 404 and 422.)
+_DECLARED: dict[str, tuple[int, ...]] = {"create_user": (409,), "get_user": (404,)}
 
 
 class _DeclaredErrorsRoute(APIRoute):
     """Answers a `UsersError` from the controller with its status when the operation
-    declares it (in its `responses`), else with 500, logged as a contract violation: the spec and
+    declares it (`_DECLARED`), else with 500, logged as a contract violation: the spec and
     the OpenAPI document promise no other answer."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        declared = {
-            int(status): str(r.get("description", "")) for status, r in self.responses.items()
-        }
         operation = self.name
+        declared = {
+            int(status): str(r.get("description", ""))
+            for status, r in self.responses.items()
+            if int(status) in _DECLARED.get(operation, ())
+        }
 
         async def answer(request: Request) -> Response:
             try:
@@ -143,6 +148,10 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
                 }
             },
             400: {"model": ErrorBody, "description": "The request body could not be read."},
+            404: {
+                "model": ErrorBody,
+                "description": "No route matches the path (a param is empty or spans segments).",
+            },
         },
         operation_id="update_user",
     )
@@ -153,6 +162,12 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         "/{user_id}",
         status_code=204,
         response_class=Response,
+        responses={
+            404: {
+                "model": ErrorBody,
+                "description": "No route matches the path (a param is empty or spans segments).",
+            }
+        },
         operation_id="delete_user",
     )
     async def delete_user(*, user_id: int) -> None:
