@@ -169,6 +169,7 @@ class Field:
     readonly: bool = False
     deprecated: bool = False
     constraints: Constraints = field(default_factory=Constraints)
+    examples: tuple[DefaultValue, ...] = ()  # for documents: each one a valid value
 
     @property
     def has_default(self) -> bool:
@@ -253,6 +254,7 @@ class Param:
     default: DefaultValue | _NoDefault = NO_DEFAULT
     description: str | None = None
     constraints: Constraints = field(default_factory=Constraints)
+    examples: tuple[DefaultValue, ...] = ()  # for documents: each one a valid value
 
     @property
     def has_default(self) -> bool:

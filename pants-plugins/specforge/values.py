@@ -42,12 +42,17 @@ _CONSTRAINT_OF_ERROR = {
 
 
 def default_problem(
-    value: ir.DefaultValue, t: ir.TypeRef, c: ir.Constraints, patterns: PatternChecker
+    value: ir.DefaultValue,
+    t: ir.TypeRef,
+    c: ir.Constraints,
+    patterns: PatternChecker,
+    what: str = "default",
 ) -> str | None:
-    """Why the generated type rejects `value` (quoting its validator), or None."""
+    """Why the generated type rejects `value`, a default or an example (`what`), quoting its
+    validator, or None."""
     data = _python(value)
     if isinstance(t, ir.ScalarType) and t.kind is ir.ScalarKind.STRING and c.format:
-        problem, data = _formatted(value, c)
+        problem, data = _formatted(value, c, what)
         if problem is not None:
             return problem
     else:
@@ -56,23 +61,22 @@ def default_problem(
         try:
             SchemaValidator(_schema(t, c)).validate_python(data)
         except ValidationError as e:
-            return _rejection(value, c, e.errors(include_url=False)[0])
+            return _rejection(value, c, e.errors(include_url=False)[0], what)
     if c.pattern is not None and isinstance(data, str):
         try:
             mismatch = patterns.mismatch(c.pattern, data)
         except TooCostly as e:
-            return f"default: {e}"
+            return f"{what}: {e}"
         if mismatch is not None:
-            return _rejection(value, c, {"msg": mismatch, "type": "string_pattern_mismatch"})
+            return _rejection(value, c, {"msg": mismatch, "type": "string_pattern_mismatch"}, what)
     return None
 
 
-def _rejection(value: ir.DefaultValue, c: ir.Constraints, error: Any) -> str:
+def _rejection(value: ir.DefaultValue, c: ir.Constraints, error: Any, what: str) -> str:
     """`default 3 breaks 'ge: 18' (Input should be ...)`: the constraint it breaks, if the
     error is about one, and the validator's words."""
     message = shown(str(error["msg"]), 300)
     loc = tuple(error.get("loc", ()))
-    what = "default"
     if not loc and _show(value):
         what += f" {_show(value)}"
     where = "".join(f"[{part!r}]" for part in loc)  # the item of a list or dict
@@ -159,7 +163,7 @@ def _dec(bound: int | float | None) -> decimal.Decimal | None:
     return None if bound is None else decimal.Decimal(str(bound))
 
 
-def _formatted(value: ir.DefaultValue, c: ir.Constraints) -> tuple[str | None, object]:
+def _formatted(value: ir.DefaultValue, c: ir.Constraints, what: str) -> tuple[str | None, object]:
     """Pydantic's rejection of a default of an `EmailStr` or `AnyUrl` field, or None and the
     validated value (the pattern, if any, is matched against it afterwards, as Pydantic
     does)."""
@@ -169,7 +173,7 @@ def _formatted(value: ir.DefaultValue, c: ir.Constraints) -> tuple[str | None, o
     try:
         result = adapter.validate_python(value)
     except ValidationError as e:
-        return _rejection(value, c, e.errors(include_url=False)[0]), None
+        return _rejection(value, c, e.errors(include_url=False)[0], what), None
     return None, result
 
 

@@ -97,7 +97,14 @@ def test_openapi_carries_descriptions_and_declared_errors() -> None:
     user_id = get_user["parameters"][0]
     assert (user_id["name"], user_id["in"], user_id["required"]) == ("user_id", "path", True)
     assert user_id["schema"]["minimum"] == 1
+    # The spec's examples, for fields and params.
+    prefix = next(
+        p for p in doc["paths"]["/users"]["get"]["parameters"] if p["name"] == "name_prefix"
+    )
+    assert prefix["schema"]["examples"] == ["Ad"]
     schemas = doc["components"]["schemas"]
+    assert schemas["UserCreate"]["properties"]["name"]["examples"] == ["Ada Lovelace"]
+    assert schemas["UserCreate"]["properties"]["email"]["examples"] == ["ada@example.com"]
     assert schemas["UserRead"]["description"] == "A registered user."
     assert schemas["UserRead"]["properties"]["id"]["description"] == "Assigned by backend."
     assert schemas["Role"]["enum"] == ["admin", "member", "guest"]

@@ -7,6 +7,7 @@ plugin's ruff backend in `lint`, `fix` and `fmt`."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -141,6 +142,20 @@ def test_spec_first_onboarding(repo: Path) -> None:
     (repo / "services/audit/src/audit/controllers/trail.py").write_text(CONTROLLER)
     (repo / "services/audit/tests/test_trail.py").write_text(TEST)
     pants(repo, "check", "test", "services/audit::")
+
+    # 5. Its API documents: packaged, and written into its generated package by `generate`.
+    pants(repo, "package", "services/audit:api-docs")
+    packaged = repo / "dist/services.audit/api-docs/asyncapi.json"
+    asyncapi = json.loads(packaged.read_text())
+    assert asyncapi["asyncapi"] == "3.0.0"
+    (channel,) = asyncapi["channels"].values()
+    assert channel["address"] == "users.registered"
+    assert channel["bindings"]["redis"]["groupName"] == "audit"
+    pants(repo, "generate", "services/audit::", "shared/spec:")
+    generated = repo / "services/audit/src/audit/generated"
+    assert (generated / "asyncapi.json").read_bytes() == packaged.read_bytes()
+    openapi = json.loads((generated / "openapi.json").read_text())
+    assert list(openapi["paths"]) == ["/health"]
 
 
 def test_check_reports_errors_in_generated_code(repo: Path) -> None:

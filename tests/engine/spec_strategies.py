@@ -4,7 +4,7 @@ for their types.
 A drawn `SpecProject` holds the spec files (JSON, which is YAML) of a whole system:
 
 - shared models: every scalar, constraints, lists, dicts, optional and nullable fields,
-  defaults, named and inline enums, literals, references between models, variants, and
+  defaults, examples, named and inline enums, literals, references between models, variants, and
   discriminated unions;
 - shared events, published and subscribed;
 - one to three producer services, FastAPI or FastStream, each with one or two domains whose
@@ -89,6 +89,8 @@ def field_spec(
         spec["description"] = draw(st.sampled_from(["A value.", 'Said "twice".', "x = y"]))
     if draw(st.integers(0, 9)) == 0:
         spec["deprecated"] = True
+    if kind in ("scalar", "enum", "inline") and draw(st.integers(0, 4)) == 0:
+        spec["examples"] = [valid_value(spec, scope)]
     return spec
 
 
@@ -263,6 +265,8 @@ def params(draw: st.DrawFn, scope: Scope, path_names: list[str]) -> list[dict[st
             p["required"] = False
         elif mode == "default":
             p["default"] = valid_value({"type": p["type"]}, scope)
+        if draw(st.integers(0, 4)) == 0:
+            p["examples"] = [valid_value(p, scope)]
         out.append(p)
     return out
 

@@ -21,19 +21,79 @@ def convert_default(
     ftype: ir.TypeRef,
     constraints: ir.Constraints,
     path: str,
+    what: str = "default",
 ) -> ir.DefaultValue | ir._NoDefault:
-    """The typed default, or NO_DEFAULT after reporting why the value does not fit."""
+    """The typed default (or example: `what`), or NO_DEFAULT after reporting why the value does
+    not fit."""
     try:
         value = typed_value(node, ftype)
     except Misfit as e:
-        ctx.diags.error(e.node.loc, path, f"default does not fit the type: {e}")
+        ctx.diags.error(e.node.loc, path, f"{what} does not fit the type: {e}")
         return ir.NO_DEFAULT
     # The generated type's own validation (pydantic-core), quoted when it says no.
-    problem = values.default_problem(value, ftype, constraints, ctx.patterns)
+    problem = values.default_problem(value, ftype, constraints, ctx.patterns, what)
     if problem:
         ctx.diags.error(node.loc, path, problem)
         return ir.NO_DEFAULT
     return value
+
+
+MAX_EXAMPLES = 10
+
+
+def convert_examples(
+    ctx: Resolution,
+    node: Node | None,
+    ftype: ir.TypeRef,
+    constraints: ir.Constraints,
+    path: str,
+    *,
+    nullable: bool,
+) -> tuple[ir.DefaultValue, ...]:
+    """The `examples` of a field or param (for the API documents): values of its type, each
+    checked as a default is, so that no document shows a value the service would reject."""
+    if node is None:
+        return ()
+    if not isinstance(node, Sequence) or not node.items:
+        ctx.diags.error(
+            node.loc, path, f"expected a list of one or more example values, got {kind_of(node)}"
+        )
+        return ()
+    if len(node.items) > MAX_EXAMPLES:
+        ctx.diags.error(node.loc, path, f"at most {MAX_EXAMPLES} examples")
+        return ()
+    model = _model_in(ftype)
+    if model is not None:
+        ctx.diags.error(
+            node.loc,
+            path,
+            f"examples are values of scalars, enums and literals, or lists and dicts of them; "
+            f"this type holds the model '{model.name}', whose fields can have examples",
+        )
+        return ()
+    examples: list[ir.DefaultValue] = []
+    for i, item in enumerate(node.items):
+        where = f"{path}[{i}]"
+        if isinstance(item, Scalar) and item.value is None:
+            if nullable:
+                examples.append(None)
+            else:
+                ctx.diags.error(item.loc, where, "example null needs 'nullable: true'")
+            continue
+        value = convert_default(ctx, item, ftype, constraints, where, what="example")
+        if value is not ir.NO_DEFAULT:
+            examples.append(value)
+    return tuple(examples)
+
+
+def _model_in(t: ir.TypeRef) -> ir.Model | None:
+    if isinstance(t, ir.ModelType):
+        return t.model
+    if isinstance(t, ir.ListType):
+        return _model_in(t.item)
+    if isinstance(t, ir.DictType):
+        return _model_in(t.value)
+    return None
 
 
 class Misfit(Exception):

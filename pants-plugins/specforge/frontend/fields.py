@@ -7,7 +7,7 @@ from dataclasses import replace
 from specforge import ir, namespace
 from specforge.frontend.constraints import read_constraints
 from specforge.frontend.context import Resolution
-from specforge.frontend.defaults import convert_default
+from specforge.frontend.defaults import convert_default, convert_examples
 from specforge.frontend.raw import RawField
 from specforge.frontend.scope import resolve_type
 from specforge.yamlio import Scalar
@@ -41,6 +41,14 @@ def build_field(ctx: Resolution, f: RawField, scope: str) -> ir.Field | None:
             value = convert_default(ctx, node, ftype, constraints, r.sub("default"))
             if value is not ir.NO_DEFAULT:
                 default = value
+    examples = convert_examples(
+        ctx,
+        r.node.get("examples"),
+        ftype,
+        constraints,
+        r.sub("examples"),
+        nullable=nullable or optional,
+    )
     required = not optional and default is ir.NO_DEFAULT
     if optional and default is ir.NO_DEFAULT:
         default = None
@@ -55,6 +63,7 @@ def build_field(ctx: Resolution, f: RawField, scope: str) -> ir.Field | None:
         readonly=readonly,
         deprecated=deprecated,
         constraints=constraints,
+        examples=examples,
     )
 
 

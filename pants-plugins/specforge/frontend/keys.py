@@ -32,6 +32,7 @@ FIELD_KEYS = (
     "max_items",
     "deprecated",
     "values",
+    "examples",
 )
 NUMERIC_CONSTRAINTS = ("ge", "gt", "le", "lt")
 LENGTH_CONSTRAINTS = ("min_length", "max_length")
@@ -51,6 +52,7 @@ PARAM_KEYS = (
     "min_length",
     "max_length",
     "pattern",
+    "examples",
 )
 OPERATION_KEYS = (
     "summary",

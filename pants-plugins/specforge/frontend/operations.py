@@ -9,7 +9,7 @@ from specforge import ir, namespace, rest_paths, routes
 from specforge.errors import Location, suggest
 from specforge.frontend.constraints import read_constraints
 from specforge.frontend.context import Resolution
-from specforge.frontend.defaults import convert_default
+from specforge.frontend.defaults import convert_default, convert_examples
 from specforge.frontend.display import expr_text
 from specforge.frontend.raw import LocatedName, RawDomain, RawOperation, RawParam
 from specforge.frontend.scope import resolve_type
@@ -237,6 +237,9 @@ def build_param(ctx: Resolution, p: RawParam, scope: str) -> ir.Param | None:
         default=default,
         description=r.text("description"),
         constraints=constraints,
+        examples=convert_examples(
+            ctx, r.get("examples"), ptype, constraints, r.sub("examples"), nullable=False
+        ),
     )
 
 

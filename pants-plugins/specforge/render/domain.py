@@ -227,6 +227,10 @@ def param_view(p: ir.Param, namer: TypeNamer, *, router: bool) -> ParamView:
             args.insert(0, py("alias={}", py_str(p.name)))
         if p.description:
             args.append(py("description={}", py_str(p.description)))
+        if p.examples:
+            args.append(
+                py("examples=[{}]", py_join(", ", [namer.default(v, p.type) for v in p.examples]))
+            )
         # FastAPI takes a scalar param for a path param when its name is in the path, for a
         # query param otherwise: a marker only when it has something to say.
         if args:

@@ -141,6 +141,10 @@ def field_view(f: ir.Field, namer: TypeNamer) -> FieldView:
         kwargs.append(py("description={}", py_str(f.description)))
     if f.deprecated:
         kwargs.append(py("deprecated=True"))
+    if f.examples:
+        kwargs.append(
+            py("examples=[{}]", py_join(", ", [namer.default(v, f.type) for v in f.examples]))
+        )
     # One `Field()` per field: when there is a `Field()` anyway, the constraints join it, unless
     # the field is nullable (they then stay on the non-null type, `Annotated[int, ...] | None`).
     constraints = constraint_args(f.constraints)

@@ -33,8 +33,10 @@ class User(_SpecModel):
     """A registered user."""
 
     id: int = Field(description="Assigned by backend.")
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    email: Annotated[EmailStr, Field(max_length=254)] | None = None
+    name: str = Field(examples=["Ada Lovelace"], min_length=1, max_length=100)
+    email: Annotated[EmailStr, Field(max_length=254)] | None = Field(
+        default=None, examples=["ada@example.com"]
+    )
     telegram_id: Annotated[int, Field(ge=1, le=9007199254740991)] | None = Field(
         default=None, description="The chat the user registered from."
     )
@@ -46,8 +48,10 @@ class User(_SpecModel):
 class UserCreate(_SpecModel):
     """A registered user."""
 
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    email: Annotated[EmailStr, Field(max_length=254)] | None = None
+    name: str = Field(examples=["Ada Lovelace"], min_length=1, max_length=100)
+    email: Annotated[EmailStr, Field(max_length=254)] | None = Field(
+        default=None, examples=["ada@example.com"]
+    )
     telegram_id: Annotated[int, Field(ge=1, le=9007199254740991)] | None = Field(
         default=None, description="The chat the user registered from."
     )
@@ -58,8 +62,12 @@ class UserCreate(_SpecModel):
 class UserUpdate(_SpecModel):
     """A registered user."""
 
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    email: Annotated[EmailStr, Field(max_length=254)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        default=None, examples=["Ada Lovelace"]
+    )
+    email: Annotated[EmailStr, Field(max_length=254)] | None = Field(
+        default=None, examples=["ada@example.com"]
+    )
     telegram_id: Annotated[int, Field(ge=1, le=9007199254740991)] | None = Field(
         default=None, description="The chat the user registered from."
     )
@@ -71,8 +79,10 @@ class UserRead(_SpecModel):
     """A registered user."""
 
     id: int = Field(description="Assigned by backend.")
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    email: Annotated[EmailStr, Field(max_length=254)] | None = None
+    name: str = Field(examples=["Ada Lovelace"], min_length=1, max_length=100)
+    email: Annotated[EmailStr, Field(max_length=254)] | None = Field(
+        default=None, examples=["ada@example.com"]
+    )
     telegram_id: Annotated[int, Field(ge=1, le=9007199254740991)] | None = Field(
         default=None, description="The chat the user registered from."
     )

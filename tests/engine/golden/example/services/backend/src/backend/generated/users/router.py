@@ -113,7 +113,7 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         *,
         role: Role | None = None,
         telegram_id: int | None = None,
-        name_prefix: Annotated[str | None, Query(max_length=100)] = None,
+        name_prefix: Annotated[str | None, Query(max_length=100, examples=["Ad"])] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[UserRead]:
