@@ -151,6 +151,18 @@ class Origin:
 
 
 SHARED = "shared"
+# The scope prefix of an external API's models: `external:<consumer>:<api>`.
+EXTERNAL = "external:"
+
+
+@dataclass(frozen=True)
+class ExternalApi:
+    """An external API's OpenAPI document, whose models datamodel-code-generator renders."""
+
+    name: str
+    service: str  # the consuming service
+    file: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -425,6 +437,7 @@ class Project:
     domains: tuple[Domain, ...] = ()
     manifests: tuple[Manifest, ...] = ()
     registry: Registry | None = None
+    external_apis: tuple[ExternalApi, ...] = ()
 
     def models_in(self, file: str) -> tuple[Model, ...]:
         return tuple(m for m in self.models if m.origin.file == file)

@@ -28,6 +28,7 @@ class SpecKind(enum.Enum):
     DOMAIN = "domain"
     MANIFEST = "manifest"
     REGISTRY = "registry"
+    OPENAPI = "openapi"  # an external API's OpenAPI document, consumed by its service
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,24 @@ def service_of(path: str) -> str | None:
     return None
 
 
+# An external API's OpenAPI document: `services/<svc>/spec/<api>.openapi.yaml`.
+OPENAPI_SUFFIXES = tuple(f".openapi{s}" for s in SPEC_SUFFIXES)
+
+
+def api_name(path: str) -> str:
+    """`weather` for `.../weather.openapi.yaml`."""
+    name = PurePosixPath(path).name
+    return next(name[: -len(s)] for s in OPENAPI_SUFFIXES if name.endswith(s))
+
+
 def classify(path: str) -> SpecFile:
     p = PurePosixPath(path)
     name = p.name
     service = service_of(path)
     if name in REGISTRY_FILES:
         return SpecFile(path, SpecKind.REGISTRY, None)
+    if name.endswith(OPENAPI_SUFFIXES):
+        return SpecFile(path, SpecKind.OPENAPI, service)
     if p.stem == "models":
         return SpecFile(path, SpecKind.MODELS, service)
     if p.stem == "events":
@@ -252,6 +265,12 @@ def app_module(service: str) -> str:
     return f"{generated_package(service)}.app"
 
 
+def external_module(service: str, api: str) -> str:
+    """The models of an external API that `service` consumes (rendered by
+    datamodel-code-generator)."""
+    return f"{generated_package(service)}.external.{api}"
+
+
 def modules_for(spec: SpecFile) -> tuple[str, ...]:
     """The Python modules generated from one spec file (from its path alone)."""
     if spec.kind is SpecKind.MODELS:
@@ -264,4 +283,6 @@ def modules_for(spec: SpecFile) -> tuple[str, ...]:
         return (pkg, f"{pkg}.protocol", f"{pkg}.router", f"{pkg}.subscribers")
     if spec.kind is SpecKind.MANIFEST and spec.service:
         return (clients_module(spec.service),)
+    if spec.kind is SpecKind.OPENAPI and spec.service:
+        return (external_module(spec.service, api_name(spec.path)),)
     return ()

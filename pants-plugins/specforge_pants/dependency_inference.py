@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Tuple
 
@@ -52,6 +53,7 @@ RUNTIME_LIBRARIES = {
     SpecKind.DOMAIN: ("pydantic", "fastapi"),
     SpecKind.MANIFEST: ("pydantic", "httpx2"),
     SpecKind.REGISTRY: (),
+    SpecKind.OPENAPI: ("pydantic",),
 }
 APP_LIBRARIES = ("fastapi", "faststream")
 
@@ -154,6 +156,11 @@ async def infer_spec_dependencies(
         if spec.kind is SpecKind.MANIFEST:
             for service, domain in result.consumes:
                 deps.extend(_domain_target(index, service, domain))
+            for api in result.apis:  # an external API's document, next to the manifest
+                for suffix in layout.OPENAPI_SUFFIXES:
+                    entry = index.by_path.get(f"{os.path.dirname(path)}/{api}{suffix}")
+                    if entry is not None:
+                        deps.append(entry[0])
             deps.extend(index.registry)
         libraries = RUNTIME_LIBRARIES[spec.kind]
         if spec.kind is SpecKind.DOMAIN and result.event_refs:

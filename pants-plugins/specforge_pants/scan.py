@@ -24,6 +24,7 @@ class SpecScan:
     type_refs: FrozenSet[str] = frozenset()  # model and enum names used
     event_refs: FrozenSet[str] = frozenset()  # events used
     consumes: Tuple[Tuple[str, str], ...] = ()  # (service, domain) pairs of a manifest
+    apis: Tuple[str, ...] = ()  # the external APIs a manifest consumes
     mentions_email: bool = False
 
 
@@ -98,10 +99,16 @@ def scan(kind: SpecKind, text: str) -> SpecScan:
         return SpecScan(type_refs=frozenset(refs), event_refs=frozenset(event_refs))
     if kind is SpecKind.MANIFEST:
         pairs = []
+        apis = []
         for entry in _seq(doc.get("consumes")):
             fields = _mapping(entry)
             service, domain = _str(fields.get("service")), _str(fields.get("domain"))
             if service is not None and domain is not None:
                 pairs.append((service, domain))
-        return SpecScan(consumes=tuple(pairs))
+            api = _str(fields.get("api"))
+            if api is not None:
+                apis.append(api)
+        return SpecScan(consumes=tuple(pairs), apis=tuple(apis))
+    if kind is SpecKind.OPENAPI:
+        return SpecScan(mentions_email=email)
     return SpecScan()

@@ -24,7 +24,11 @@ NOTIFICATIONS = {
     "services/notifications/tests/test_smoke.py",
     "services/notifications/tests/test_welcome.py",
 }
-TG_BOT = {"services/tg_bot/tests/test_commands.py", "services/tg_bot/tests/test_smoke.py"}
+TG_BOT = {
+    "services/tg_bot/tests/test_commands.py",
+    "services/tg_bot/tests/test_smoke.py",
+    "services/tg_bot/tests/test_weather.py",
+}
 # Cross-service tests run every service's code, so any service change selects them.
 SYSTEM = {"tests/integration/test_system.py:tests", "tests/images/test_images.py:tests"}
 # The golden record holds the example system's generated code, so any example spec selects it.
@@ -97,6 +101,14 @@ def test_a_producer_spec_selects_the_producer_and_its_consumer(repo: Path) -> No
 def test_the_events_spec_selects_every_event_user(repo: Path) -> None:
     selected = selected_tests(repo, "shared/spec/events.yaml", "# a comment\n")
     assert selected == BACKEND | NOTIFICATIONS | TG_BOT | SYSTEM | GOLDEN | API_DOCS | CONTRACT
+
+
+def test_an_external_api_document_selects_its_consumer(repo: Path) -> None:
+    """Editing the OpenAPI document of an API tg_bot calls regenerates tg_bot's client and
+    models, so tg_bot's tests run (and the cross-service ones); nobody else's."""
+    selected = selected_tests(repo, "services/tg_bot/spec/weather.openapi.yaml", "# a comment\n")
+    assert selected == TG_BOT | SYSTEM | GOLDEN
+    assert not selected & (BACKEND | NOTIFICATIONS | API_DOCS | CONTRACT)
 
 
 def test_a_backend_controller_selects_only_backend(repo: Path) -> None:

@@ -111,6 +111,10 @@ def _resolve(ctx: Resolution) -> ir.Project:
         domains=tuple(domains),
         manifests=tuple(built_manifests),
         registry=ctx.raw.registry,
+        external_apis=tuple(
+            ir.ExternalApi(d.name, d.spec.service or "", d.spec.path, d.text)
+            for d in ctx.raw.api_documents
+        ),
     )
 
 

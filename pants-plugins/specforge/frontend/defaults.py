@@ -81,7 +81,7 @@ def convert_examples(
                 ctx.diags.error(item.loc, where, "example null needs 'nullable: true'")
             continue
         value = convert_default(ctx, item, ftype, constraints, where, what="example")
-        if value is not ir.NO_DEFAULT:
+        if not isinstance(value, ir._NoDefault):
             examples.append(value)
     return tuple(examples)
 

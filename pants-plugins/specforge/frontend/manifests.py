@@ -6,6 +6,7 @@ from __future__ import annotations
 from specforge import ir
 from specforge.errors import Location, suggest
 from specforge.frontend.context import Resolution
+from specforge.frontend.external import build_api_consumptions
 
 
 def build_manifests(ctx: Resolution, domains: list[ir.Domain]) -> list[ir.Manifest]:
@@ -107,5 +108,7 @@ def build_manifests(ctx: Resolution, domains: list[ir.Domain]) -> list[ir.Manife
                 method_names[(svc, op.name)] = domain.name
                 ops.append(op)
             consumes.append(ir.Consumption(svc, domain, tuple(ops), c.loc))
+        consumed = {c.service for c in consumes}
+        consumes += build_api_consumptions(ctx, consumer, m.apis, consumed)
         manifests.append(ir.Manifest(consumer, m.spec.path, tuple(consumes)))
     return manifests

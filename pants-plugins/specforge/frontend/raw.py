@@ -121,9 +121,42 @@ class RawConsumption:
 
 
 @dataclass
+class RawApiConsumption:
+    """A manifest entry `{api: weather, operations: [...]}`: operations of an external API,
+    described by `services/<svc>/spec/weather.openapi.yaml`."""
+
+    api: LocatedName
+    operations: list[LocatedName]
+    loc: Location
+    path: str
+
+
+@dataclass
 class RawManifest:
     spec: SpecFile
     consumes: list[RawConsumption]
+    apis: list[RawApiConsumption] = field(default_factory=list)
+
+
+@dataclass
+class RawApiOperation:
+    """One operation of an external OpenAPI document, as pass 1 found it."""
+
+    method: str  # GET, POST, ...
+    path: str  # the path template
+    reader: Reader  # the operation object
+
+
+@dataclass
+class RawApiDocument:
+    """An external API's OpenAPI document (`<api>.openapi.yaml`): its operations by
+    operationId, its schema names, and its text (for datamodel-code-generator)."""
+
+    spec: SpecFile
+    name: str
+    text: str
+    operations: dict[str, RawApiOperation]
+    schemas: frozenset[str]
 
 
 @dataclass
@@ -137,6 +170,7 @@ class RawSpecs:
     events: list[RawEvent] = field(default_factory=list)
     domains: list[RawDomain] = field(default_factory=list)
     manifests: list[RawManifest] = field(default_factory=list)
+    api_documents: list[RawApiDocument] = field(default_factory=list)
     registry: ir.Registry | None = None
     registry_complete: bool = False  # the registry was read without errors
     # (service, the service it depends on, where, key path) of every depends_on entry.

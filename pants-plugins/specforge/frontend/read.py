@@ -11,6 +11,7 @@ from specforge.frontend.read_domains import read_domain
 from specforge.frontend.read_events import read_events
 from specforge.frontend.read_manifests import read_manifest
 from specforge.frontend.read_models import read_models
+from specforge.frontend.read_openapi import read_openapi
 from specforge.frontend.read_registry import read_registry
 from specforge.layout import SpecFile, SpecKind
 from specforge.reader import Reader, as_reader
@@ -30,6 +31,7 @@ TOP_LEVEL = {
     SpecKind.DOMAIN: "'domain' and 'operations'",
     SpecKind.MANIFEST: "'consumes'",
     SpecKind.REGISTRY: "'services'",
+    SpecKind.OPENAPI: "'openapi', 'paths' and 'components'",
 }
 
 # (kind, outside services/<svc>/spec/) -> why such a file is in the wrong place.
@@ -40,6 +42,10 @@ MISPLACED = {
     ): "events are declared once for all services, in shared/spec/events.yaml",
     (SpecKind.DOMAIN, True): "domain specs live in services/<service>/spec/<domain>.yaml",
     (SpecKind.MANIFEST, True): "manifests live in services/<service>/spec/manifest.yaml",
+    (
+        SpecKind.OPENAPI,
+        True,
+    ): "external APIs' OpenAPI documents live in services/<service>/spec/<api>.openapi.yaml",
 }
 
 
@@ -57,5 +63,8 @@ def read_file(raw: RawSpecs, spec: SpecFile, text: str, *, shallow: bool = False
     misplaced = MISPLACED.get((spec.kind, spec.service is None))
     if misplaced:
         raw.diags.error(top.anchor, "", misplaced)
+        return
+    if spec.kind is SpecKind.OPENAPI:
+        read_openapi(raw, spec, top, text)
         return
     READERS[spec.kind](raw, spec, top)

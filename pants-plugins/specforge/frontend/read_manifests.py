@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from specforge.frontend.raw import LocatedName, RawConsumption, RawManifest, RawSpecs
+from specforge.errors import Location
+from specforge.frontend.raw import (
+    LocatedName,
+    RawApiConsumption,
+    RawConsumption,
+    RawManifest,
+    RawSpecs,
+)
 from specforge.layout import SpecFile
 from specforge.reader import Reader
 from specforge.yamlio import Mapping, kind_of
@@ -19,10 +26,14 @@ def read_manifest(raw: RawSpecs, spec: SpecFile, top: Reader) -> None:
                 node.loc,
                 path,
                 "expected an entry such as {service: backend, domain: users, operations: "
-                f"[get_user]}}, got {kind_of(node)}",
+                f"[get_user]}} or {{api: weather, operations: [get_forecast]}}, got "
+                f"{kind_of(node)}",
             )
             continue
         c = Reader(node, path, raw.diags, node.loc)
+        if c.has("api"):
+            read_api_entry(raw, manifest, c, node.loc, path)
+            continue
         if not c.check_keys(
             ("service", "domain", "operations"), ("service", "domain", "operations")
         ) and not all(c.has(k) for k in ("service", "domain", "operations")):
@@ -44,3 +55,23 @@ def read_manifest(raw: RawSpecs, spec: SpecFile, top: Reader) -> None:
             )
         )
     raw.manifests.append(manifest)
+
+
+def read_api_entry(
+    raw: RawSpecs, manifest: RawManifest, c: Reader, loc: Location, path: str
+) -> None:
+    """`{api: weather, operations: [get_forecast]}`: operations of the external API described
+    by `services/<svc>/spec/weather.openapi.yaml`."""
+    if not c.check_keys(("api", "operations"), ("api", "operations")):
+        return
+    api = c.string("api", allow_empty=False)
+    ops = c.names("operations", "an operationId")
+    if api is None or ops is None:
+        return
+    if not ops:
+        c.error("operations", "list at least one operation to consume")
+    manifest.apis.append(
+        RawApiConsumption(
+            LocatedName(api, c.loc("api"), c.sub("api")), [LocatedName(*o) for o in ops], loc, path
+        )
+    )

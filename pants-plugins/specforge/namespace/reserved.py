@@ -87,6 +87,7 @@ DOMAIN_RESERVED = {
     "app": "the service's generated app module",
     "clients": "the service's generated clients module",
     "schemas": "the service's generated schemas module",
+    "external": "the package of the models of the service's external APIs",
     "events": "the shared events module, and a local of the generated create_app()",
     "broker": "a parameter of the generated create_app() and create_worker()",
     "group": "a parameter of the generated create_app() and create_worker()",

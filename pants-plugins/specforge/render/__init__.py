@@ -26,6 +26,7 @@ def generate_files(
     from specforge.render.clients import render_clients
     from specforge.render.domain import render_domain
     from specforge.render.events import render_events
+    from specforge.render.external import render_external
     from specforge.render.schemas import render_schemas
 
     files: dict[str, str] = {}
@@ -44,6 +45,10 @@ def generate_files(
             manifest = project.manifest_in(target)
             if manifest is not None and manifest.consumes:
                 add(files, *render_clients(project, manifest))
+        elif spec.kind is SpecKind.OPENAPI:
+            for api in project.external_apis:
+                if api.file == target:
+                    add(files, *render_external(api))
     for service in sorted(set(apps)):
         add(files, *render_app(project, service, broker))
     for path in list(files):

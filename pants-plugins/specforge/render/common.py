@@ -92,6 +92,9 @@ class Imports:
 
 
 def schemas_module_of(origin: ir.Origin) -> str:
+    if origin.scope.startswith(ir.EXTERNAL):
+        consumer, api = origin.scope[len(ir.EXTERNAL) :].split(":")
+        return layout.external_module(consumer, api)
     return layout.schemas_module(None if origin.scope == ir.SHARED else origin.scope)
 
 

@@ -25,6 +25,7 @@ import httpx2
 from pydantic import TypeAdapter
 
 from shared.generated.schemas import Role, UserCreate, UserRead
+from tg_bot.generated.external.weather import Forecast, Observation
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
@@ -216,3 +217,75 @@ class BackendClient(_Client):
         if response.is_error:
             raise BackendError.from_response(response)
         return UserRead.model_validate_json(response.content)
+
+
+class WeatherError(Exception):
+    """An error answer from weather; `status_code` and `detail` say which."""
+
+    def __init__(self, status_code: int, detail: str, response: httpx2.Response) -> None:
+        self.status_code = status_code
+        self.detail = detail
+        self.response = response
+        super().__init__(f"weather answered {status_code}: {detail}")
+
+    @classmethod
+    def from_response(cls, response: httpx2.Response) -> Self:
+        try:
+            body = response.json()
+            detail = str(body.get("detail", body)) if isinstance(body, dict) else str(body)
+        except ValueError:
+            detail = response.text
+        return cls(response.status_code, detail, response)
+
+
+class WeatherNotFound(WeatherError):
+    """Not Found (404), declared by `get_forecast`."""
+
+
+class WeatherUnprocessableContent(WeatherError):
+    """Unprocessable Content (422), declared by `report_observation`."""
+
+
+class WeatherServiceUnavailable(WeatherError):
+    """Service Unavailable (503), declared by `get_forecast`."""
+
+
+class WeatherClient(_Client):
+    """The operations of weather this service consumes.
+
+    The base URL comes from `base_url`, else `$WEATHER_URL`.
+    """
+
+    service = "weather"
+    url_env = "WEATHER_URL"
+
+    async def get_forecast(self, city: str, *, days: int | None = None) -> Forecast:
+        """The forecast for a city."""
+        query: dict[str, str | None] = {
+            "days": None if days is None else _wire(days),
+        }
+        response = await self._request(
+            "GET",
+            "/forecasts/" + _segment(city),
+            params=query,
+        )
+        if response.status_code == 404:
+            raise WeatherNotFound.from_response(response)
+        if response.status_code == 503:
+            raise WeatherServiceUnavailable.from_response(response)
+        if response.is_error:
+            raise WeatherError.from_response(response)
+        return Forecast.model_validate_json(response.content)
+
+    async def report_observation(self, payload: Observation) -> Observation:
+        """Report what the weather is like."""
+        response = await self._request(
+            "POST",
+            "/observations",
+            json=payload.model_dump(mode="json", by_alias=True),
+        )
+        if response.status_code == 422:
+            raise WeatherUnprocessableContent.from_response(response)
+        if response.is_error:
+            raise WeatherError.from_response(response)
+        return Observation.model_validate_json(response.content)
