@@ -245,6 +245,7 @@ def test_discovery_lists_the_spec_files() -> None:
         "services.yml",
         USERS,
         "services/tg_bot/spec/manifest.yaml",
+        "services/tg_bot/spec/weather.openapi.yaml",
         "shared/spec/events.yaml",
         "shared/spec/models.yaml",
     ]

@@ -31,6 +31,7 @@ def test_check_discovers_every_spec_of_the_repo() -> None:
         "services.yml",
         "services/backend/spec/users.yaml",
         "services/tg_bot/spec/manifest.yaml",
+        "services/tg_bot/spec/weather.openapi.yaml",
         "shared/spec/events.yaml",
         "shared/spec/models.yaml",
     ]
@@ -144,8 +145,17 @@ def test_domain(project: ir.Project) -> None:
 
 def test_manifest_and_registry(project: ir.Project) -> None:
     (manifest,) = project.manifests
-    assert manifest.service == "tg_bot" and manifest.producers() == ("backend",)
-    (consumed,) = manifest.consumes
+    assert manifest.service == "tg_bot" and manifest.producers() == ("backend", "weather")
+    consumed, weather = manifest.consumes
+    (forecast,) = weather.operations
+    assert forecast.rest == ir.Rest("GET", "/forecasts/{city}", 200, "/forecasts/{city}")
+    assert [(p.name, p.source.value, p.required) for p in forecast.params] == [
+        ("city", "path", True),
+        ("days", "query", False),
+    ]
+    assert isinstance(forecast.output, ir.ModelType)
+    assert forecast.output.model.origin.scope == "external:tg_bot:weather"
+    assert [(e.status, e.description) for e in forecast.errors] == [(404, "Unknown city.")]
     assert [op.name for op in consumed.operations] == ["create_user", "get_user", "list_users"]
     assert consumed.domain is project.domains[0]
     assert project.registry is not None
