@@ -122,3 +122,19 @@ def test_hostile_specs_are_scanned_in_bounded_memory() -> None:
         proc.returncode = os.waitstatus_to_exitcode(status)
     assert proc.returncode == 0
     assert usage.ru_maxrss * 1024 < 200 * MIB
+
+
+def test_external_apis() -> None:
+    manifest = dedent(
+        """\
+        consumes:
+          - {service: backend, domain: users, operations: [get_user]}
+          - {api: weather, operations: [get_forecast]}
+          - {api: 12, operations: []}
+        """
+    )
+    found = scan(SpecKind.MANIFEST, manifest)
+    assert found.consumes == (("backend", "users"),) and found.apis == ("weather",)
+    document = "openapi: 3.0.3\ncomponents:\n  schemas:\n    A: {type: string, format: email}\n"
+    assert scan(SpecKind.OPENAPI, document) == SpecScan(mentions_email=True)
+    assert scan(SpecKind.OPENAPI, "openapi: 3.0.3\n") == SpecScan()
