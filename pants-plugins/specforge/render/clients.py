@@ -37,6 +37,9 @@ class MethodView:
     url: Python  # an expression: the path, from literals and encoded params
     query: tuple[QueryView, ...]
     has_body: bool
+    # An external API's body: only the fields the caller set are sent (its document, not the
+    # spec language, says what an absent field means; null may not be allowed at all).
+    sends_set_fields: bool
     result: Python | None  # how the response becomes the return value
     errors: tuple[ErrorView, ...]
 
@@ -175,6 +178,7 @@ def method_view(
         url=url_expression(op),
         query=query,
         has_body=op.input is not None,
+        sends_set_fields=op.input is not None and op.input.origin.scope.startswith(ir.EXTERNAL),
         result=result,
         errors=errors,
     )

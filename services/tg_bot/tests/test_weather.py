@@ -80,7 +80,12 @@ async def test_typed_answers(weather_url: str) -> None:
         assert len((await weather.get_forecast("Oslo")).days) == 3
         sent = Observation(city="Oslo", temperature_c=-4.5)
         assert await weather.report_observation(sent) == sent
-    assert CALLS[:2] == ["GET Oslo days=2", "GET Oslo days=3"]
+    # Only what was set is sent: `note` is absent, not null (which the document does not allow).
+    assert CALLS == [
+        "GET Oslo days=2",
+        "GET Oslo days=3",
+        "POST {'city': 'Oslo', 'temperature_c': -4.5}",
+    ]
 
 
 async def test_declared_errors_are_typed_and_5xx_is_retried(weather_url: str) -> None:

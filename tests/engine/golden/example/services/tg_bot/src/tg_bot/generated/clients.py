@@ -282,7 +282,7 @@ class WeatherClient(_Client):
         response = await self._request(
             "POST",
             "/observations",
-            json=payload.model_dump(mode="json", by_alias=True),
+            json=payload.model_dump(mode="json", by_alias=True, exclude_unset=True),
         )
         if response.status_code == 422:
             raise WeatherUnprocessableContent.from_response(response)
