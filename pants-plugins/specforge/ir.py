@@ -380,6 +380,7 @@ class Consumption(_ShortRepr):
     domain: Domain
     operations: tuple[Operation, ...]
     loc: Location
+    external: bool = False  # an external API's operations (`service` is the API's name)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -389,8 +390,13 @@ class Manifest(_ShortRepr):
     consumes: tuple[Consumption, ...] = ()
 
     def producers(self) -> tuple[str, ...]:
-        """The consumed services, in the order the manifest first names them."""
+        """The consumed services and external APIs, in the order the manifest first names
+        them (each has a client)."""
         return tuple(dict.fromkeys(c.service for c in self.consumes))
+
+    def services(self) -> tuple[str, ...]:
+        """The consumed services of the registry, in the order the manifest first names them."""
+        return tuple(dict.fromkeys(c.service for c in self.consumes if not c.external))
 
 
 class ServiceType(enum.Enum):

@@ -176,6 +176,20 @@ def test_compose_is_created_with_its_managed_block(files: dict[str, str]) -> Non
     assert any(line.strip() == "redis:" for line in lines[: lines.index(BEGIN)])
 
 
+def test_external_apis_are_not_compose_services() -> None:
+    """tg_bot of the spec-language examples calls backend and an external API, weather: it
+    starts after backend and gets BACKEND_URL; weather is no service of the compose file."""
+    from specforge.frontend import load_project
+    from specforge.scaffold import managed_block
+    from tests.engine.cases import SPEC_LANGUAGE
+    from tests.engine.generated import spec_language_files
+
+    assert (SPEC_LANGUAGE / "services/tg_bot/spec/weather.openapi.yaml").is_file()
+    block = "\n".join(managed_block(load_project(spec_language_files())))
+    assert "BACKEND_URL" in block and "backend: {condition:" in block
+    assert "weather" not in block.lower()
+
+
 def test_compose_merge_keeps_hand_edits_and_is_idempotent() -> None:
     block = [BEGIN, "  api:", "    image: specforge/api:latest", END]
     mine = "\n".join(

@@ -107,7 +107,7 @@ def build_api_consumptions(
         domain = ir.Domain(
             name=api, service=api, file=document.spec.path, loc=entry.loc, operations=tuple(ops)
         )
-        consumptions.append(ir.Consumption(api, domain, tuple(ops), entry.loc))
+        consumptions.append(ir.Consumption(api, domain, tuple(ops), entry.loc, external=True))
     return consumptions
 
 

@@ -157,7 +157,7 @@ def managed_block(project: ir.Project) -> list[str]:
             ports[s.name], node_port = node_port, node_port + 1
     consumers: dict[str, list[str]] = {}
     for m in project.manifests:
-        consumers[m.service] = list(m.producers())
+        consumers[m.service] = list(m.services())  # external APIs are not compose services
     started_after = _startup_order(project, consumers)
     for s in project.registry.services:
         lines.append(f"  {_key(s.name)}:")
