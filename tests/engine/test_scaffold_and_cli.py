@@ -181,8 +181,7 @@ def test_external_apis_are_not_compose_services() -> None:
     starts after backend and gets BACKEND_URL; weather is no service of the compose file."""
     from specforge.frontend import load_project
     from specforge.scaffold import managed_block
-    from tests.engine.cases import SPEC_LANGUAGE
-    from tests.engine.generated import spec_language_files
+    from tests.engine.cases import SPEC_LANGUAGE, spec_language_files
 
     assert (SPEC_LANGUAGE / "services/tg_bot/spec/weather.openapi.yaml").is_file()
     block = "\n".join(managed_block(load_project(spec_language_files())))
