@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from specforge.errors import Location, SpecError, report, suggest
+from specforge.errors import Location, SpecError, SpecErrors, report, suggest
 from specforge.files import shown
 from specforge.frontend import check_sources, check_targets
 from specforge.layout import BROKER_KEYS, DIFF_FORMATS, SPEC_DIFF_ALLOW_LIST, service_of
@@ -48,10 +48,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         # The rest of the repo's specs are the context of the given files (where the models
         # and events they use are defined); only the given files' errors are reported.
         context, _ = read_sources(root, [f for f in iter_spec_files(str(root)) if f not in sources])
-        _, errors = check_sources({**context, **sources})
+        project, errors = check_sources({**context, **sources})
+        if project is not None and not errors:
+            from specforge.render.external import external_problems
+
+            errors = external_problems(project)
         errors = [e for e in errors if e.location.file in sources]
     else:
-        _, errors = check_sources(sources)
+        project, errors = check_sources(sources)
+        if project is not None and not errors:
+            from specforge.render.external import external_problems
+
+            errors = external_problems(project)
     errors = report([*problems, *errors])
     for e in errors:
         print(e.format())
@@ -176,7 +184,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     unknown = unknown_apps(args.app or (), sources, registry)
     if unknown:
         return fail(unknown)
-    files = generate_files(project, targets=targets, apps=args.app or (), broker=args.broker)
+    try:
+        files = generate_files(project, targets=targets, apps=args.app or (), broker=args.broker)
+    except SpecErrors as e:  # an external API's document that its model generator refuses
+        return fail(report(e.errors))
     try:
         write_tree(Path(args.out), files)
     except OutputPathError as e:
