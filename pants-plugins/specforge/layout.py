@@ -47,6 +47,11 @@ def pascal(name: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", name) if w)
 
 
+def snake(name: str) -> str:
+    """`UserAccount` -> `user_account`, `HTTPError` -> `httperror`: a name from a class name."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
 def variant_name(model: str, variant: str) -> str:
     """The type a variant defines: `User` + `Create` -> `UserCreate`."""
     return model + variant

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from specforge import ir
 from specforge.errors import Location
 from specforge.typeexpr import TypeExpr
@@ -20,7 +18,3 @@ def type_name(t: ir.TypeRef) -> str:
 
 def expr_text(x: tuple[TypeExpr, Location, str] | None) -> str:
     return str(x[0]) if x else "nothing"
-
-
-def snake(text: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", text).lower()

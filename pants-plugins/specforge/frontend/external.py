@@ -11,7 +11,6 @@ datamodel-code-generator; the IR names them without fields.
 
 from __future__ import annotations
 
-import keyword
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -90,13 +89,17 @@ def build_api_consumptions(
                     f"{suggest(ref.value, sorted(document.operations))}",
                 )
                 continue
-            if not SNAKE.match(ref.value) or keyword.iskeyword(ref.value):
+            if not SNAKE.match(ref.value):
                 ctx.diags.error(
                     ref.loc,
                     ref.path,
                     f"operationId '{ref.value}' is not a Python name in snake_case, which the "
                     "client method is named by",
                 )
+                continue
+            # The client method is checked as a spec operation's name is.
+            if problem := namespace.operation_name_problem(ref.value):
+                ctx.diags.error(ref.loc, ref.path, f"operationId: {problem}")
                 continue
             if any(op.name == ref.value for op in ops):
                 ctx.diags.error(ref.loc, ref.path, f"'{ref.value}' is listed twice")
@@ -243,7 +246,7 @@ def _params(r: Reader, path: str) -> tuple[ir.Param, ...] | None:
             continue  # an optional header or cookie: the client does not send it
         schema = p.mapping("schema")
         scalar = _scalar(schema) if schema is not None else None
-        if scalar is None or not SNAKE.match(name) or keyword.iskeyword(name):
+        if scalar is None or not SNAKE.match(name):  # a keyword gets a Python name, as in specs
             p.error("schema", f"param '{name}' must be a snake_case name of a scalar type")
             return None
         params.append(

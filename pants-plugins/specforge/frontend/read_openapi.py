@@ -5,7 +5,7 @@ it is read by the same bounded YAML loader, and only what the client needs is ta
 
 from __future__ import annotations
 
-from specforge import layout
+from specforge import layout, namespace
 from specforge.frontend.keys import PACKAGE_NAME, PASCAL
 from specforge.frontend.raw import RawApiDocument, RawApiOperation, RawSpecs
 from specforge.layout import SpecFile
@@ -24,6 +24,9 @@ def read_openapi(raw: RawSpecs, spec: SpecFile, top: Reader, text: str) -> None:
             f"the API name '{name}' (from the file name) must be a package name: lowercase "
             "letters, digits and _, starting with a letter",
         )
+        return
+    if problem := namespace.api_name_problem(name):
+        raw.diags.error(top.anchor, "", f"the API name (from the file name): {problem}")
         return
     version = top.string("openapi", allow_empty=False)
     if version is None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from specforge import ir, namespace
 from specforge.errors import suggest
 from specforge.frontend.context import Resolution
-from specforge.frontend.display import snake
 from specforge.frontend.freeze import complete
 from specforge.frontend.keys import READONLY_DROPPING_VARIANTS
 from specforge.frontend.raw import RawField, RawModel, RawVariant
 from specforge.frontend.scope import lookup, visible_names
+from specforge.layout import snake
 
 
 def build_union(ctx: Resolution, m: RawModel, model: ir.Model) -> None:

@@ -82,6 +82,12 @@ def operation_name_problem(name: str) -> str | None:
     return None
 
 
+def api_name_problem(name: str) -> str | None:
+    """Why an external API's name (its document's file name) cannot name its models module
+    (`<svc>.generated.external.<api>`) and its client (`<Api>Client`)."""
+    return _private_or_keyword(name)
+
+
 # Modules next to the domain packages, and the parameters and locals of create_app/create_worker.
 DOMAIN_RESERVED = {
     "app": "the service's generated app module",

@@ -13,21 +13,16 @@ path param of the target is fed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from specforge import ir
+from specforge.layout import snake
 
 
 @dataclass(frozen=True)
 class Link:
     target: str  # the operation linked to: the link's name and its operationId
     parameters: tuple[tuple[str, str], ...]  # (path param, runtime expression)
-
-
-def snake(name: str) -> str:
-    """`UserAccount` -> `user_account`."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def pointer(name: str) -> str:
