@@ -44,6 +44,13 @@ BROKERS = {
             binds=frozenset(
                 {
                     "socket",
+                    "logging",
+                    "_log",
+                    "_deliver",
+                    "RedisStreamMessage",
+                    "REPLAY_GROUP_HEADER",
+                    "dead_letter",
+                    "max_deliveries",
                     "RECLAIM_AFTER_MS_ENV",
                     "DEFAULT_RECLAIM_AFTER_MS",
                     "consumer_name",
@@ -59,7 +66,7 @@ BROKERS = {
             "RABBIT_URL",
             "amqp://guest:guest@127.0.0.1:5672/",
             imports=frozenset({"ExchangeType", "RabbitBroker", "RabbitExchange", "RabbitQueue"}),
-            binds=frozenset({"_exchange"}),
+            binds=frozenset({"_exchange", "RabbitMessage"}),
         ),
         Broker(
             "nats",
@@ -69,7 +76,7 @@ BROKERS = {
             "NATS_URL",
             "nats://127.0.0.1:4222",
             imports=frozenset({"DeliverPolicy", "JStream", "NatsBroker", "PullSub"}),
-            binds=frozenset({"STREAM"}),
+            binds=frozenset({"STREAM", "NatsMessage"}),
         ),
         Broker(
             "kafka",
@@ -79,6 +86,7 @@ BROKERS = {
             "KAFKA_URL",
             "127.0.0.1:9092",
             imports=frozenset({"KafkaBroker"}),
+            binds=frozenset({"KafkaMessage"}),
         ),
     )
 }

@@ -258,6 +258,13 @@ def events_module() -> str:
     return f"{SHARED_PACKAGE}.events"
 
 
+# The runtime library that generated code imports (pants-plugins/specforge_runtime).
+RUNTIME_PACKAGE = "specforge_runtime"
+RUNTIME_EVENTS = f"{RUNTIME_PACKAGE}.events"
+RUNTIME_OUTBOX = f"{RUNTIME_PACKAGE}.outbox"
+RUNTIME_STREAMS = f"{RUNTIME_PACKAGE}.streams"
+
+
 def domain_package(service: str, domain: str) -> str:
     return f"{generated_package(service)}.{domain}"
 

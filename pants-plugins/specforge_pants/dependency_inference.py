@@ -35,7 +35,7 @@ from pants.util.logging import LogLevel
 
 from specforge import layout
 from specforge.layout import SpecKind, classify
-from specforge_pants.engine import SpecforgeEngineFiles
+from specforge_pants.engine import SpecforgeEngineFiles, SpecforgeRuntime
 from specforge_pants.scan import SpecScan, scan
 from specforge_pants.subsystem import Specforge
 from specforge_pants.target_types import (
@@ -128,6 +128,7 @@ async def infer_spec_dependencies(
     request: InferSpecDependencies,
     index: SpecIndex,
     engine_files: SpecforgeEngineFiles,
+    runtime: SpecforgeRuntime,
     specforge: Specforge,
     python_setup: PythonSetup,
     module_mapping: ThirdPartyPythonModuleMapping,
@@ -142,6 +143,7 @@ async def infer_spec_dependencies(
     if tgt.has_field(SpecAppSourcesField):
         service = tgt[SpecServiceField].value
         libraries: Tuple[str, ...] = APP_LIBRARIES
+        uses_runtime = True  # the outbox
         for path, (addr, _) in sorted(index.by_path.items()):
             spec = classify(path)
             if spec.kind is SpecKind.DOMAIN and spec.service == service:
@@ -163,12 +165,18 @@ async def infer_spec_dependencies(
                         deps.append(entry[0])
             deps.extend(index.registry)
         libraries = RUNTIME_LIBRARIES[spec.kind]
+        # Event code imports the runtime library: event identities, the outbox, dead letters.
+        uses_runtime = spec.kind is SpecKind.EVENTS
         if spec.kind is SpecKind.DOMAIN and result.event_refs:
             libraries = (*libraries, "faststream")
+            uses_runtime = True
         if result.mentions_email:
             libraries = (*libraries, "email_validator")
     if not specforge.infer_runtime_dependencies:
         libraries = ()
+        uses_runtime = False
+    if uses_runtime:
+        deps.append(runtime.address)
     resolve = request.field_set.resolve.normalized_value(python_setup)
     for module in libraries:
         deps.append(

@@ -27,6 +27,13 @@ class SpecforgeEngineFiles:
 
 
 @dataclass(frozen=True)
+class SpecforgeRuntime:
+    """The runtime library generated event code imports (see `[specforge].runtime`)."""
+
+    address: Address
+
+
+@dataclass(frozen=True)
 class SpecforgeEnginePex:
     pex: VenvPex
 
@@ -47,6 +54,11 @@ async def specforge_engine_address(specforge: Specforge) -> SpecforgeEngine:
 @rule
 async def specforge_engine_files(specforge: Specforge) -> SpecforgeEngineFiles:
     return SpecforgeEngineFiles(await _option_address(specforge.engine_files, "engine_files"))
+
+
+@rule
+async def specforge_runtime_address(specforge: Specforge) -> SpecforgeRuntime:
+    return SpecforgeRuntime(await _option_address(specforge.runtime, "runtime"))
 
 
 @rule(desc="Build the specforge engine")

@@ -48,6 +48,18 @@ class Specforge(Subsystem):
             """
         ),
     )
+    runtime = StrOption(
+        default="pants-plugins/specforge_runtime",
+        advanced=True,
+        help=softwrap(
+            """
+            The address of the `python_sources` target of the runtime library that generated
+            event code imports (`specforge_runtime`: event identities, the transactional
+            outbox, dead letters). Spec targets whose code imports it depend on it, so that it
+            is packaged with the services that use it.
+            """
+        ),
+    )
     broker = EnumOption(
         default=BrokerKey.REDIS,
         help=softwrap(
@@ -65,8 +77,9 @@ class Specforge(Subsystem):
             """
             Infer a dependency of every spec target on the `python_requirement` targets of the
             libraries its generated code imports (pydantic, fastapi, faststream, httpx2 and
-            email-validator), found through the module mapping of the target's resolve. Turn
-            this off to declare those dependencies by hand.
+            email-validator), found through the module mapping of the target's resolve, and of
+            event code on the `[specforge].runtime` target. Turn this off to declare those
+            dependencies by hand.
             """
         ),
     )

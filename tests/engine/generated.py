@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
+import specforge_runtime
 from specforge.frontend import load_project
 from specforge.layout import service_root
 from specforge.render import generate_files, write_tree
@@ -16,6 +17,8 @@ from tests.engine.cases import HERE, spec_language_files
 
 RENDER_EXTRA = HERE / "render_extra"
 SERVICES = ("backend", "tg_bot")
+# Where the runtime library that generated code imports (`specforge_runtime`) is importable from.
+RUNTIME_ROOT = str(Path(specforge_runtime.__file__).resolve().parents[1])
 GENERATED_PACKAGES = ("shared", *SERVICES)
 
 
@@ -40,7 +43,7 @@ def generate(
 
 
 def import_roots(out: Path) -> list[str]:
-    return [str(out), *(str(out / service_root(s)) for s in SERVICES)]
+    return [str(out), *(str(out / service_root(s)) for s in SERVICES), RUNTIME_ROOT]
 
 
 @contextmanager

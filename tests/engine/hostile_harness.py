@@ -71,7 +71,11 @@ from typing import Any
 
 import yaml
 
+import specforge_runtime
+
 HERE = Path(__file__).parent
+# Where the runtime library that generated code imports is importable from.
+RUNTIME_ROOT = str(Path(specforge_runtime.__file__).resolve().parents[1])
 CORPUS = HERE / "hostile"
 SPEC_LANGUAGE = HERE / "spec_language"
 RENDER_EXTRA = HERE / "render_extra"
@@ -1200,7 +1204,7 @@ def _serve() -> None:  # pragma: no cover - the probe server process
                     target = os.open(req[name], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                     os.dup2(target, fd)
                 os.chdir(req["cwd"])
-                sys.path[:] = [*req["plan"]["roots"], *_site_only(sys.path)]
+                sys.path[:] = [*req["plan"]["roots"], RUNTIME_ROOT, *_site_only(sys.path)]
                 sys.dont_write_bytecode = True
                 outcome = probe(req["plan"], req["requests"])
                 tmp = req["result"] + ".tmp"

@@ -36,6 +36,7 @@ from specforge.render import generate_files, write_tree
 from specforge.render.common import ruff_binary, ruff_config_args
 from specforge_docs.extract import documents
 from tests.api_docs.documents import assert_valid
+from tests.engine.generated import RUNTIME_ROOT
 from tests.engine.spec_strategies import SpecProject, model_value, spec_projects, valid_value
 
 EXAMPLES = int(os.environ.get("SPECFORGE_GENERATIVE_EXAMPLES", "200"))
@@ -104,7 +105,7 @@ def lint(out: Path, services: list[str]) -> None:
 def typecheck(out: Path, workdir: Path, services: list[str]) -> None:
     """mypy --strict over every generated module, through the mypy daemon (incremental from
     one example to the next)."""
-    roots = [out, *(out / layout.service_root(s) for s in services)]
+    roots = [out, *(out / layout.service_root(s) for s in services), RUNTIME_ROOT]
     env = {**os.environ, "MYPYPATH": os.pathsep.join(str(r) for r in roots)}
     files = sorted(str(p) for p in out.rglob("*.py"))
     result = subprocess.run(

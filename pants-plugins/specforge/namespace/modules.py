@@ -59,13 +59,15 @@ EVENTS_MODULE = (
         "_Handler",
         "_dispatch",
         "_join",
+        "EventInfo",
+        "publish_event",
         "declare_publishers",
         "make_broker",
         "os",
         "weakref",
     }
 )
-PROTOCOL_MODULE = ANNOTATION_IMPORTS | {"ClassVar", "Protocol"}
+PROTOCOL_MODULE = ANNOTATION_IMPORTS | {"ClassVar", "EventInfo", "Protocol"}
 # What a router module defines itself (imports cannot take these names).
 ROUTER_DEFINES = frozenset({"_DECLARED", "_DeclaredErrorsRoute", "_log", "create_router"})
 ROUTER_MODULE = (
@@ -85,11 +87,18 @@ ROUTER_MODULE = (
         "Query",
         "Request",
         "Response",
+        "Outbox",
+        "stage_event",
         "logging",
     }
 )
 SUBSCRIBERS_DEFINES = frozenset({"register_subscribers"})
-SUBSCRIBERS_MODULE = ANNOTATION_IMPORTS | BROKER_IMPORTS | SUBSCRIBERS_DEFINES
+SUBSCRIBERS_MODULE = (
+    ANNOTATION_IMPORTS
+    | BROKER_IMPORTS
+    | SUBSCRIBERS_DEFINES
+    | {"EventInfo", "Outbox", "stage_event"}
+)
 CLIENTS_MODULE = ANNOTATION_IMPORTS | {
     "Any",
     "DEFAULT_BACKOFF",
@@ -131,6 +140,9 @@ APP_MODULE = BROKER_IMPORTS | {
     "declare_publishers",
     "make_broker",
     "os",
+    "functools",
+    "publish_event",
+    "Outbox",
 }
 # What renderers import through `render.common.Imports` (aliased on a clash); the rest of each
 # module's names are bound by its template and are reserved there.
@@ -158,6 +170,9 @@ IMPORTED = (
         "RootModel",
         "StrEnum",
         "TypeAdapter",
+        "EventInfo",
+        "Outbox",
+        "stage_event",
     }
 )
 ALL_MODULES = (

@@ -7,6 +7,8 @@ import sys
 
 from specforge.namespace.derived import (
     event_constant,
+    publisher,
+    subscriber,
 )
 from specforge.namespace.modules import (
     ALL_MODULES,
@@ -56,6 +58,8 @@ OPERATION_RESERVED = {
     "router": "the APIRouter that the generated create_router() builds",
     "controller": "the controller that the generated router calls",
     "broker": "the broker that the generated router publishes with",
+    "outbox": "the outbox that the generated router records events in",
+    "stage_event": "a function the generated router imports",
     "create_router": "a function of the generated router module",
     "register_subscribers": "a function of the generated router module",
 }
@@ -96,6 +100,13 @@ DOMAIN_RESERVED = {
     "external": "the package of the models of the service's external APIs",
     "events": "the shared events module, and a local of the generated create_app()",
     "broker": "a parameter of the generated create_app() and create_worker()",
+    "outbox": "a parameter of the generated create_app() and create_worker()",
+    "relay": "a local of the generated create_app()",
+    "publish": "a local of the generated create_app()",
+    "start_relay": "a local of the generated create_worker()",
+    "stop_relay": "a local of the generated create_worker()",
+    "functools": "an import of the generated app module",
+    "publish_event": "a function the generated app module imports",
     "group": "a parameter of the generated create_app() and create_worker()",
     "title": "a parameter of the generated create_app()",
     "lifespan": "a local of the generated create_app()",
@@ -130,6 +141,12 @@ def event_name_problem(name: str) -> str | None:
             f"'{name}' is reserved: its constant {event_constant(name)} is already a setting of "
             "the generated events module"
         )
+    for derived in (publisher(name), subscriber(name)):
+        if derived in EVENTS_MODULE:
+            return (
+                f"'{name}' is reserved: its function {derived}() would replace the generated "
+                f"events module's own {derived}()"
+            )
     return None
 
 
@@ -199,7 +216,8 @@ THIRD_PARTY_MODULES = frozenset(
     }
 )
 FIRST_PARTY_MODULES = frozenset(
-    {"shared", "services", "specforge", "specforge_pants", "tests", "conftest", "pants"}
+    {"shared", "services", "specforge", "specforge_pants", "specforge_runtime", "specforge_docs"}
+    | {"tests", "conftest", "pants"}
 )
 
 

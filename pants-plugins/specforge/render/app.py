@@ -26,12 +26,16 @@ class DomainView:
     controller: Ident
     router: Ident | None  # its router module, imported under a private alias (HTTP operations)
     subscribers: Ident | None  # its subscribers module, likewise (subscribed operations)
-    publishes: bool  # a route publishes: create_router() takes the broker
+    publishes: bool  # a route publishes: create_router() takes the broker and the outbox
+    subscribers_publish: bool  # an event handler publishes: register_subscribers() takes the outbox
 
 
 def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str]:
     domains = project.domains_of(service)
-    imports = Imports(reserved=frozenset(namespace.APP_MODULE | {d.name for d in domains}))
+    # (`Outbox` is imported through `imports` itself.)
+    imports = Imports(
+        reserved=frozenset((namespace.APP_MODULE - {"Outbox"}) | {d.name for d in domains})
+    )
     views: list[DomainView] = []
     module_imports: list[ModuleImport] = []
     for d in domains:
@@ -54,6 +58,10 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
                 subscribers=subscribers,
                 publishes=any(
                     op.publish_on_success is not None and op.rest is not None for op in d.operations
+                ),
+                subscribers_publish=any(
+                    op.publish_on_success is not None and op.subscribe is not None
+                    for op in d.operations
                 ),
             )
         )
@@ -79,6 +87,10 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
     # An operation that publishes is a route (create_router takes the broker) or an event
     # handler (register_subscribers does).
     uses_broker = any(d.subscribers or d.publishes for d in views)
+    # The outbox: create_app takes one when a route or a handler publishes, create_worker when
+    # a handler does.
+    worker_outbox = any(d.subscribers_publish for d in views)
+    app_outbox = worker_outbox or any(d.publishes for d in views)
     source = render(
         "app.py.j2",
         header=header(files or layout.spec_dir(service) + "/"),
@@ -91,6 +103,9 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
         subscribes=any(d.subscribers for d in views),
         events_module=dotted(events_module),
         channels=channels,
+        app_outbox=app_outbox,
+        worker_outbox=worker_outbox,
+        outbox_class=imports.add(layout.RUNTIME_OUTBOX, "Outbox") if app_outbox else None,
         allow=[(path, sorted(methods)) for path, methods in sorted(allow.items())],
         url_env=b.url_env,
         default_url=b.default_url,

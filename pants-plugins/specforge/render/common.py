@@ -251,8 +251,8 @@ def ruff_binary() -> str:
 
 def ruff_config_args(first_party: Iterable[str] = ()) -> list[str]:
     """The ruff settings of generated code: `ruff.toml`, plus the first-party packages
-    (`shared` and the services) so that imports sort the same everywhere."""
-    packages = sorted({"shared", *first_party})
+    (`shared`, the runtime library and the services) so that imports sort the same everywhere."""
+    packages = sorted({"shared", layout.RUNTIME_PACKAGE, *first_party})
     return [
         "--config",
         str(RUFF_CONFIG),

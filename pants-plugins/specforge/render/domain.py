@@ -102,6 +102,11 @@ class OperationView:
     links: tuple[Link, ...] = ()  # OpenAPI links from its success answer
     declared: tuple[int, ...] = ()  # the error statuses its spec declares
     publishes: Ident | None = None  # the publisher function of publish_on_success
+    # publish_on_success: `<service>/<domain>.<operation>`, the event's channel constant and
+    # message type, for the outbox's `stage_event`
+    operation_id: str | None = None
+    channel: Ident | None = None
+    event_message: Python | None = None
     subscribe: Ident | None = None  # the subscribe function of the subscribed event
     message: Python | None = None
 
@@ -176,8 +181,10 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
             any_=rimports.add("typing", "Any"),
             callable_=rimports.add("collections.abc", "Callable"),
             coroutine=rimports.add("collections.abc", "Coroutine"),
-            # create_router takes the broker only when a route publishes.
+            # create_router takes the broker (and an outbox) only when a route publishes.
             broker_class=rimports.add(b.module, b.class_name) if publishes else None,
+            outbox_class=rimports.add(layout.RUNTIME_OUTBOX, "Outbox") if publishes else None,
+            stage_event=rimports.add(layout.RUNTIME_OUTBOX, "stage_event") if publishes else None,
             # Literal paths before parametrized ones: `/users/count` must not reach `/{user_id}`.
             rest=sorted(ops, key=lambda o: o.rest.path.count("{") if o.rest else 0),
             prefix=domain.prefix,
@@ -190,6 +197,7 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
     if subscribed_ops:
         simports = Imports(reserved=namespace.SUBSCRIBERS_DEFINES)
         namer = TypeNamer(simports)
+        publishes = any(op.publish_on_success is not None for op in subscribed_ops)
         subscribers = render(
             "subscribers.py.j2",
             header=header(domain.file),
@@ -198,6 +206,9 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
             controller=simports.add(protocol_module, controller),
             broker_class=simports.add(b.module, b.class_name),
             subscribed=[operation_view(op, namer, router=True) for op in subscribed_ops],
+            event_info=simports.add(layout.RUNTIME_EVENTS, "EventInfo"),
+            outbox_class=simports.add(layout.RUNTIME_OUTBOX, "Outbox") if publishes else None,
+            stage_event=simports.add(layout.RUNTIME_OUTBOX, "stage_event") if publishes else None,
             imports=simports,
         )
         files.append((layout.module_path(f"{package}.subscribers", domain.service), subscribers))
@@ -271,6 +282,14 @@ def operation_view(
         body = namer.annotation(ir.ModelType(op.input))
         params.append(ParamView(body_name(op, router=router), body, None, False, body))
     params += [param_view(p, namer, router=router) for p in op.query_params]
+    if not router and op.subscribe is not None:
+        # The controller's method gets each event's identity (`None` when called over HTTP).
+        event_info = namer.imports.add(layout.RUNTIME_EVENTS, "EventInfo")
+        if op.rest is None:
+            params.append(ParamView(Ident("event"), event_info, None, True, event_info))
+        else:
+            optional = py("{} | None", event_info)
+            params.append(ParamView(Ident("event"), optional, py("None"), True, optional))
     returns = namer.annotation(op.output) if op.output is not None else py("None")
     validated = bool(op.params) or op.input is not None
     responses = tuple(
@@ -311,6 +330,23 @@ def operation_view(
             namer.imports.add(
                 layout.events_module(), namespace.publisher(op.publish_on_success.name)
             )
+            if router and op.publish_on_success is not None
+            else None
+        ),
+        operation_id=(
+            f"{op.service}/{op.domain}.{op.name}"
+            if router and op.publish_on_success is not None
+            else None
+        ),
+        channel=(
+            namer.imports.add(
+                layout.events_module(), namespace.event_constant(op.publish_on_success.name)
+            )
+            if router and op.publish_on_success is not None
+            else None
+        ),
+        event_message=(
+            namer.annotation(ir.ModelType(op.publish_on_success.message))
             if router and op.publish_on_success is not None
             else None
         ),

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from notifications.controllers.welcome import Welcome
 from shared.generated.schemas import UserRead
+from specforge_runtime.events import EventInfo
 
 REDIS_DB = 4
 
@@ -31,12 +32,26 @@ async def redis() -> AsyncIterator[Redis]:
     await client.aclose()
 
 
-async def test_one_welcome_per_user(redis: Redis) -> None:
+async def test_one_welcome_per_event(redis: Redis) -> None:
     welcome = Welcome(redis, key="welcomes")
     user = UserRead(id=7, name="Ada", created_at=datetime.now(UTC))
-    for _ in range(3):
-        await welcome.send_welcome(user)
+    event = EventInfo.new("users.registered", "backend/users.create_user")
+    for _ in range(3):  # the event and two redeliveries
+        await welcome.send_welcome(user, event=event)
     stored = await redis.hgetall("welcomes")
     assert {k: json.loads(v) for k, v in stored.items()} == {
-        b"7": {"user_id": 7, "text": "Welcome, Ada!"}
+        b"7": {"user_id": 7, "text": "Welcome, Ada!", "event_id": event.id}
     }
+    assert await redis.get("welcomes:duplicates") == b"2"
+    assert 0 < await redis.ttl(f"welcomes:event:{event.id}") <= 7 * 24 * 3600
+
+
+async def test_events_are_deduplicated_by_id_not_by_content(redis: Redis) -> None:
+    """Two events (two ids) for one user: both are handled, the first welcome is kept."""
+    welcome = Welcome(redis, key="welcomes")
+    user = UserRead(id=9, name="Cy", created_at=datetime.now(UTC))
+    first, second = EventInfo.new("users.registered"), EventInfo.new("users.registered")
+    await welcome.send_welcome(user, event=first)
+    await welcome.send_welcome(user, event=second)
+    assert json.loads(await redis.hget("welcomes", "9"))["event_id"] == first.id
+    assert await redis.get("welcomes:duplicates") is None

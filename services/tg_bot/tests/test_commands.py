@@ -15,6 +15,7 @@ from httpx2 import ASGITransport, AsyncClient
 from backend.generated.users.protocol import UsersConflict, UsersController, UsersNotFound
 from backend.generated.users.router import create_router
 from shared.generated.schemas import CommandReceived, Role, UserCreate, UserRead, UserUpdate
+from specforge_runtime.events import EventInfo
 from tg_bot.controllers.commands import Commands
 from tg_bot.generated.clients import BackendClient
 
@@ -67,14 +68,17 @@ async def backend() -> AsyncIterator[BackendClient]:
         yield BackendClient("http://backend", client=http)
 
 
+EVENT = EventInfo.new("chat.commands")
+
+
 def command(text: str, chat_id: int = 42) -> CommandReceived:
     return CommandReceived(chat_id=chat_id, text=text, sent_at=datetime.now(UTC))
 
 
 async def test_start_registers_once(backend: BackendClient) -> None:
     commands = Commands(backend)
-    await commands.handle_command(command("/start Ada"))
-    await commands.handle_command(command("/start Ada"))  # redelivered: no second user
+    await commands.handle_command(command("/start Ada"), event=EVENT)
+    await commands.handle_command(command("/start Ada"), event=EVENT)  # redelivered: no second user
     users = await backend.list_users()
     assert [(u.name, u.telegram_id) for u in users] == [("Ada", 42)]
     assert await commands.whoami(42) == users[0]
@@ -82,10 +86,10 @@ async def test_start_registers_once(backend: BackendClient) -> None:
 
 
 async def test_start_without_a_name(backend: BackendClient) -> None:
-    await Commands(backend).handle_command(command("/start", chat_id=9))
+    await Commands(backend).handle_command(command("/start", chat_id=9), event=EVENT)
     assert [u.name for u in await backend.list_users()] == ["user9"]
 
 
 async def test_unknown_commands_are_ignored(backend: BackendClient) -> None:
-    await Commands(backend).handle_command(command("/dance"))
+    await Commands(backend).handle_command(command("/dance"), event=EVENT)
     assert await backend.list_users() == []

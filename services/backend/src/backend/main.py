@@ -4,6 +4,10 @@
 
 Settings come from the environment: HOST and PORT (default 127.0.0.1:8000), DATABASE_URL
 (default: SQLite in the working directory) and REDIS_URL (the event broker).
+
+Events go through the transactional outbox: `create_user` records `user_registered` in the
+transaction that creates the user, in the table `specforge_outbox` of the same database, and the
+app's relay publishes it, retrying while the broker is unreachable.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from fastapi import FastAPI
 from backend.controllers.users import Users
 from backend.db import Database
 from backend.generated.app import create_app
+from specforge_runtime.outbox import Outbox
 
 
 def build_app(database_url: str | None = None) -> FastAPI:
     """The backend app, on the database at `database_url` (default: see `backend.db`)."""
-    return create_app(users=Users(Database(database_url)))
+    db = Database(database_url)
+    return create_app(users=Users(db), outbox=Outbox(db.engine))
 
 
 def main() -> None:

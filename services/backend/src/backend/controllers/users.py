@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.db import Database, UserRow, storable
 from backend.generated.users.protocol import UsersConflict, UsersController, UsersNotFound
 from shared.generated.schemas import Role, UserCreate, UserRead, UserUpdate
+from specforge_runtime.outbox import record_event
 
 
 def to_read(row: UserRow) -> UserRead:
@@ -29,7 +30,9 @@ class Users(UsersController):
     """Users in a SQL database (see `backend.db`).
 
     The app enters it when it starts (which creates the schema) and exits it when it stops
-    (which closes the database's connections).
+    (which closes the database's connections). `create_user` publishes `user_registered`
+    through the transactional outbox: the event is recorded in the transaction that creates
+    the user (see `backend.main`).
     """
 
     def __init__(self, db: Database) -> None:
@@ -53,11 +56,13 @@ class Users(UsersController):
         async with self.db.sessions() as session:
             session.add(row)
             try:
+                await session.flush()  # assigns the id
+                user = to_read(row)
+                await record_event(session, user)  # user_registered, in this transaction
                 await session.commit()
             except IntegrityError as exc:
                 raise UsersConflict() from exc
-            await session.refresh(row)
-        return to_read(row)
+        return user
 
     async def list_users(
         self,

@@ -11,6 +11,7 @@ import logging
 from typing import Self
 
 from shared.generated.schemas import CommandReceived, UserCreate, UserRead
+from specforge_runtime.events import EventInfo
 from tg_bot.generated.clients import BackendClient, BackendConflict
 from tg_bot.generated.commands.protocol import CommandsController
 
@@ -30,7 +31,7 @@ class Commands(CommandsController):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.backend.aclose()
 
-    async def handle_command(self, payload: CommandReceived) -> None:
+    async def handle_command(self, payload: CommandReceived, *, event: EventInfo) -> None:
         command, _, argument = payload.text.strip().partition(" ")
         if command == "/start":
             user = await self.start(payload.chat_id, argument.strip())

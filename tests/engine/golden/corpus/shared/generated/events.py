@@ -11,14 +11,23 @@ registered for one event in one group on one broker (two domains of a service ha
 event) share the group's subscriber, which calls each of them, in the order they were
 registered, with every event.
 
+Every event carries an `EventInfo`: a stable id (a UUID, the same on every redelivery and every
+retry of its publish) and the operation that produced it, as the headers `event-id` and
+`event-operation`. Handlers receive it beside the message.
+
 Delivery is at-least-once: a message is acknowledged after its handler returns, and a handler
 that raises leaves it unacknowledged for redelivery (pending in the group, claimed again after
-`$EVENTS_RECLAIM_AFTER_MS` milliseconds, default 30000, also from instances that died).
-Handlers should therefore be idempotent.
+`$EVENTS_RECLAIM_AFTER_MS` milliseconds, default 30000, also from instances that died). After
+`$EVENTS_MAX_DELIVERIES` deliveries (default 5) that failed, or a message that is not a valid
+event, it moves to the group's dead-letter stream, `<channel>:dead-letters:<group>`, with its
+error and delivery count, and is acknowledged: `python -m specforge_runtime dead-letters` lists,
+shows and replays dead letters.
+Handlers should therefore be idempotent: deduplicate by `EventInfo.id`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import weakref
@@ -27,8 +36,11 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
+from faststream.redis.annotations import RedisStreamMessage
 
 from shared.generated.schemas import UserDeleted, UserRead
+from specforge_runtime.events import REPLAY_GROUP_HEADER, EventInfo
+from specforge_runtime.streams import dead_letter, max_deliveries
 
 Broker = RedisBroker
 BROKER_URL_ENV = "REDIS_URL"
@@ -66,7 +78,14 @@ def declare_publishers(broker: RedisBroker, *channels: str) -> None:
         broker.publisher(stream=channel, schema=message, description=description)
 
 
-_Handler = Callable[[Any], Awaitable[None]]
+async def publish_event(broker: RedisBroker, channel: str, body: bytes, event: EventInfo) -> None:
+    """Publish `body`, an event's message as JSON, on `channel`, with `event`'s identity in its
+    headers. The typed `publish_<event>()` use it, and so does the outbox's relay."""
+    headers = {"content-type": "application/json", **event.headers()}
+    await broker.publish(body, stream=channel, headers=headers)
+
+
+_Handler = Callable[[Any, EventInfo], Awaitable[None]]
 # Per broker, the handlers of each (channel, consumer group) subscribed on it.
 _HANDLERS: weakref.WeakKeyDictionary[RedisBroker, dict[tuple[str, str], list[_Handler]]] = (
     weakref.WeakKeyDictionary()
@@ -88,10 +107,10 @@ def _join(
     return handlers
 
 
-async def _dispatch(handlers: list[_Handler], message: object) -> None:
+async def _dispatch(handlers: list[_Handler], message: object, event: EventInfo) -> None:
     """Each handler in turn; one that raises stops the event, which is then redelivered."""
     for handler in handlers:
-        await handler(message)
+        await handler(message, event)
 
 
 def consumer_name() -> str:
@@ -104,18 +123,78 @@ def reclaim_after_ms() -> int:
     return int(os.environ.get(RECLAIM_AFTER_MS_ENV, DEFAULT_RECLAIM_AFTER_MS))
 
 
-async def publish_user_registered(broker: RedisBroker, message: UserRead) -> None:
-    """Publish `user_registered` on `users.registered`."""
-    await broker.publish(message, stream=USER_REGISTERED)
+_log = logging.getLogger(__name__)
+
+
+async def _deliver(
+    broker: RedisBroker,
+    handlers: list[_Handler],
+    group: str,
+    raw: RedisStreamMessage,
+    message: object = None,
+    message_type: type[Any] | None = None,
+) -> None:
+    """Call the group's handlers with one delivery of an event (`message`, else the raw
+    message's body validated as `message_type`). When they fail for the
+    `$EVENTS_MAX_DELIVERIES`th time, or the body is not a valid message, move the event to the
+    group's dead letters and acknowledge it; before that, raise (the event stays pending)."""
+    headers = raw.headers
+    replayed_for = headers.get(REPLAY_GROUP_HEADER)
+    if replayed_for is not None and replayed_for != group:
+        return  # a dead letter replayed for another group: acknowledged, not handled
+    channel = raw.raw_message["channel"]
+    event = EventInfo.from_headers(headers, channel=channel, fallback_id=raw.message_id)
+    try:
+        if message_type is not None:
+            message = message_type.model_validate_json(raw.body)
+        await _dispatch(handlers, message, event)
+    except Exception as exc:
+        deliveries = await raw.get_delivery_count()
+        if deliveries < max_deliveries():
+            raise
+        stream = await dead_letter(
+            await broker.connect(),
+            channel=channel,
+            group=group,
+            entry_id=raw.raw_message["message_ids"][0],
+            body=raw.body,
+            headers=headers,
+            error=exc,
+            deliveries=deliveries,
+        )
+        _log.error(
+            "event %s on %s failed %d deliveries in group %s; moved to %s: %r",
+            event.id,
+            channel,
+            deliveries,
+            group,
+            stream,
+            exc,
+        )
+
+
+async def publish_user_registered(
+    broker: RedisBroker, message: UserRead, *, operation: str | None = None
+) -> EventInfo:
+    """Publish `user_registered` on `users.registered`, as an event of a new id (produced by
+    `operation`, if given); returns its identity.
+    """
+    event = EventInfo.new(USER_REGISTERED, operation)
+    await publish_event(
+        broker, USER_REGISTERED, message.model_dump_json(by_alias=True).encode(), event
+    )
+    return event
 
 
 def subscribe_user_registered(
     broker: RedisBroker,
-    handler: Callable[[UserRead], Awaitable[None]],
+    handler: Callable[[UserRead, EventInfo], Awaitable[None]],
     *,
     group: str,
 ) -> None:
-    """Call `handler` with every `user_registered` event, as a member of consumer group `group`."""
+    """Call `handler` with every `user_registered` event and its identity, as a member of consumer
+    group `group`.
+    """
     handlers = _join(broker, USER_REGISTERED, group, handler)
     if handlers is None:
         return  # the group's subscriber on this broker calls `handler` too
@@ -126,10 +205,11 @@ def subscribe_user_registered(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=USER_REGISTERED + ":" + group,
     )
-    async def on_user_registered(message: UserRead) -> None:
-        await _dispatch(handlers, message)
+    async def on_user_registered(message: UserRead, raw: RedisStreamMessage) -> None:
+        await _deliver(broker, handlers, group, raw, message)
 
-    # Pending messages (a handler raised, or its consumer died) are claimed again here.
+    # Pending messages (a handler raised, its consumer died, or the message did not validate)
+    # are claimed again here, and validated here, so that an invalid one reaches the dead letters.
     @broker.subscriber(
         stream=StreamSub(
             USER_REGISTERED, group=group, consumer=consumer, min_idle_time=reclaim_after_ms()
@@ -138,10 +218,18 @@ def subscribe_user_registered(
         title=USER_REGISTERED + ":" + group + ":reclaim",
         include_in_schema=False,  # the same channel and group as the subscriber above
     )
-    async def on_user_registered_pending(message: UserRead) -> None:
-        await _dispatch(handlers, message)
+    async def on_user_registered_pending(raw: RedisStreamMessage) -> None:
+        await _deliver(broker, handlers, group, raw, message_type=UserRead)
 
 
-async def publish_user_deleted(broker: RedisBroker, message: UserDeleted) -> None:
-    """Publish `user_deleted` on `user_deleted`."""
-    await broker.publish(message, stream=USER_DELETED)
+async def publish_user_deleted(
+    broker: RedisBroker, message: UserDeleted, *, operation: str | None = None
+) -> EventInfo:
+    """Publish `user_deleted` on `user_deleted`, as an event of a new id (produced by
+    `operation`, if given); returns its identity.
+    """
+    event = EventInfo.new(USER_DELETED, operation)
+    await publish_event(
+        broker, USER_DELETED, message.model_dump_json(by_alias=True).encode(), event
+    )
+    return event

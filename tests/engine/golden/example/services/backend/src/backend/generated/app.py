@@ -7,10 +7,15 @@ subscribers, `/health`), `create_worker()` its FastStream app (event subscribers
 A controller that is an async context manager (`__aenter__`/`__aexit__`) owns resources, such
 as a database engine or an HTTP client: the app enters it when it starts, before the broker
 connects, and exits it when it stops, after the broker disconnects.
+
+Given an `outbox` (`specforge_runtime.outbox.Outbox`), the operations that publish an event on
+success record it in the controller's transaction, and the app runs the outbox's relay, which
+publishes it, while the broker is connected.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -24,7 +29,8 @@ from starlette.routing import compile_path
 
 from backend.generated.users import router as _users_router
 from backend.generated.users.protocol import UsersController
-from shared.generated.events import USER_REGISTERED, declare_publishers, make_broker
+from shared.generated.events import USER_REGISTERED, declare_publishers, make_broker, publish_event
+from specforge_runtime.outbox import Outbox
 
 SERVICE = "backend"
 
@@ -72,6 +78,7 @@ def create_app(
     *,
     users: UsersController,
     broker: RedisBroker | None = None,
+    outbox: Outbox | None = None,
     title: str = SERVICE,
 ) -> FastAPI:
     """The FastAPI app of backend, serving its domains with the given controllers.
@@ -86,7 +93,11 @@ def create_app(
         async with _open_controllers(users):
             await events.start()
             try:
-                yield
+                async with AsyncExitStack() as relay:
+                    if outbox is not None:  # the relay publishes while the broker is connected
+                        publish = functools.partial(publish_event, events)
+                        await relay.enter_async_context(outbox.running(publish))
+                    yield
             finally:
                 await events.stop()
 
@@ -102,7 +113,7 @@ def create_app(
         """Liveness: the service answers."""
         return {"status": "ok", "service": SERVICE}
 
-    app.include_router(_users_router.create_router(users, broker=events))
+    app.include_router(_users_router.create_router(users, broker=events, outbox=outbox))
 
     return app
 

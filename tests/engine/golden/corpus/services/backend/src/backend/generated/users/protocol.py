@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import ClassVar, Protocol
 
 from shared.generated.schemas import Role, UserCreate, UserRead, UserUpdate
+from specforge_runtime.events import EventInfo
 
 
 class UsersError(Exception):
@@ -58,4 +59,4 @@ class UsersController(Protocol):
 
     async def delete_user(self, user_id: int) -> None: ...
 
-    async def on_user_registered(self, payload: UserRead) -> None: ...
+    async def on_user_registered(self, payload: UserRead, *, event: EventInfo) -> None: ...

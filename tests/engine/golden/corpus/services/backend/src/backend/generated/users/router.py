@@ -15,8 +15,9 @@ from faststream.redis import RedisBroker
 
 from backend.generated import ErrorBody
 from backend.generated.users.protocol import UsersController, UsersError
-from shared.generated.events import publish_user_registered
+from shared.generated.events import USER_REGISTERED, publish_user_registered
 from shared.generated.schemas import Role, UserCreate, UserRead, UserUpdate
+from specforge_runtime.outbox import Outbox, stage_event
 
 _log = logging.getLogger(__name__)
 # The error statuses each operation declares: the only ones its controller may answer with.
@@ -59,8 +60,16 @@ class _DeclaredErrorsRoute(APIRoute):
         return answer
 
 
-def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRouter:
-    """An `APIRouter` serving the users operations with `controller`."""
+def create_router(
+    controller: UsersController, *, broker: RedisBroker, outbox: Outbox | None = None
+) -> APIRouter:
+    """An `APIRouter` serving the users operations with `controller`.
+
+    An operation that publishes an event on success records it in `outbox`, when given, in the
+    controller's transaction (`record_event`), and the outbox's relay publishes it; without an
+    outbox, or when the controller did not record it, the route publishes it after the
+    controller returns, and a failure to publish is a 500, never a success.
+    """
     router = APIRouter(prefix="/users", tags=["users"], route_class=_DeclaredErrorsRoute)
 
     @router.post(
@@ -91,8 +100,10 @@ def create_router(controller: UsersController, *, broker: RedisBroker) -> APIRou
         operation_id="create_user",
     )
     async def create_user(*, payload: UserCreate) -> UserRead:
-        result = await controller.create_user(payload)
-        await publish_user_registered(broker, result)
+        with stage_event(outbox, "backend/users.create_user", USER_REGISTERED, UserRead) as staged:
+            result = await controller.create_user(payload)
+        if not staged.recorded:
+            await publish_user_registered(broker, result, operation=staged.operation)
         return result
 
     @router.get(

@@ -11,12 +11,13 @@ from faststream.redis import RedisBroker
 from backend.generated.users.protocol import UsersController
 from shared.generated.events import subscribe_user_registered
 from shared.generated.schemas import UserRead
+from specforge_runtime.events import EventInfo
 
 
 def register_subscribers(controller: UsersController, broker: RedisBroker, *, group: str) -> None:
     """Subscribe the event-driven operations of `controller`, in consumer group `group`."""
 
-    async def handle_on_user_registered(message: UserRead) -> None:
-        await controller.on_user_registered(message)
+    async def handle_on_user_registered(message: UserRead, event: EventInfo) -> None:
+        await controller.on_user_registered(message, event=event)
 
     subscribe_user_registered(broker, handle_on_user_registered, group=group)

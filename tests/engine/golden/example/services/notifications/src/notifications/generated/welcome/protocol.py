@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from shared.generated.schemas import UserRead
+from specforge_runtime.events import EventInfo
 
 
 class WelcomeController(Protocol):
     """The operations of the welcome domain."""
 
-    async def send_welcome(self, payload: UserRead) -> None:
+    async def send_welcome(self, payload: UserRead, *, event: EventInfo) -> None:
         """Record a welcome notification for a new user."""
         ...

@@ -11,12 +11,13 @@ from faststream.redis import RedisBroker
 from notifications.generated.welcome.protocol import WelcomeController
 from shared.generated.events import subscribe_user_registered
 from shared.generated.schemas import UserRead
+from specforge_runtime.events import EventInfo
 
 
 def register_subscribers(controller: WelcomeController, broker: RedisBroker, *, group: str) -> None:
     """Subscribe the event-driven operations of `controller`, in consumer group `group`."""
 
-    async def handle_send_welcome(message: UserRead) -> None:
-        await controller.send_welcome(message)
+    async def handle_send_welcome(message: UserRead, event: EventInfo) -> None:
+        await controller.send_welcome(message, event=event)
 
     subscribe_user_registered(broker, handle_send_welcome, group=group)

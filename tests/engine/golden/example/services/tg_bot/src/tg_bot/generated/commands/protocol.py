@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from shared.generated.schemas import CommandReceived
+from specforge_runtime.events import EventInfo
 
 
 class CommandsController(Protocol):
     """The operations of the commands domain."""
 
-    async def handle_command(self, payload: CommandReceived) -> None:
+    async def handle_command(self, payload: CommandReceived, *, event: EventInfo) -> None:
         """Handle `/start <name>` (register) and `/whoami`."""
         ...

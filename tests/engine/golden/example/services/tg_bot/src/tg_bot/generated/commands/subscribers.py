@@ -10,6 +10,7 @@ from faststream.redis import RedisBroker
 
 from shared.generated.events import subscribe_command_received
 from shared.generated.schemas import CommandReceived
+from specforge_runtime.events import EventInfo
 from tg_bot.generated.commands.protocol import CommandsController
 
 
@@ -18,7 +19,7 @@ def register_subscribers(
 ) -> None:
     """Subscribe the event-driven operations of `controller`, in consumer group `group`."""
 
-    async def handle_handle_command(message: CommandReceived) -> None:
-        await controller.handle_command(message)
+    async def handle_handle_command(message: CommandReceived, event: EventInfo) -> None:
+        await controller.handle_command(message, event=event)
 
     subscribe_command_received(broker, handle_handle_command, group=group)

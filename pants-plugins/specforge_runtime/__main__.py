@@ -1,0 +1,3 @@
+from specforge_runtime.cli import main
+
+raise SystemExit(main())

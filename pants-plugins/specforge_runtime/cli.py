@@ -1,0 +1,160 @@
+"""`python -m specforge_runtime`: dead letters and retention of Redis Streams, for operators.
+
+    python -m specforge_runtime dead-letters list
+    python -m specforge_runtime dead-letters show users.registered:dead-letters:notifications
+    python -m specforge_runtime dead-letters replay users.registered:dead-letters:notifications --all
+    python -m specforge_runtime dead-letters drop users.registered:dead-letters:notifications 1700000000000-0
+    python -m specforge_runtime trim users.registered --maxlen 10000
+
+Under Pants: `./pants run pants-plugins/specforge_runtime:events -- dead-letters list`.
+The server is `--redis-url`, else `$REDIS_URL`, else redis://127.0.0.1:6379. Exit status: 0,
+1 when a named dead letter does not exist, 2 for a usage error, 3 when Redis cannot be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from specforge_runtime import streams
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="specforge_runtime",
+        description="Dead letters and retention of the event streams (Redis Streams).",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL", DEFAULT_REDIS_URL),
+        help="the Redis server (default: $REDIS_URL, else %(default)s)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dl = commands.add_parser("dead-letters", help="list, show, replay or drop dead letters")
+    dl_commands = dl.add_subparsers(dest="action", required=True)
+    dl_commands.add_parser("list", help="every dead-letter stream, its channel, group and size")
+    show = dl_commands.add_parser("show", help="the dead letters of a stream, as JSON lines")
+    show.add_argument("stream")
+    show.add_argument("ids", nargs="*", help="only these dead letters (default: the oldest)")
+    show.add_argument("--count", type=int, default=20, help="how many (default: %(default)s)")
+    replay = dl_commands.add_parser(
+        "replay",
+        help="publish dead letters again on their channel, for their group only, then drop them",
+    )
+    replay.add_argument("stream")
+    replay.add_argument("ids", nargs="*")
+    replay.add_argument("--all", action="store_true", help="every dead letter of the stream")
+    drop = dl_commands.add_parser("drop", help="delete dead letters without replaying them")
+    drop.add_argument("stream")
+    drop.add_argument("ids", nargs="+")
+
+    trim = commands.add_parser(
+        "trim",
+        help="trim streams by a retention policy, keeping what a consumer group has not "
+        "acknowledged",
+    )
+    trim.add_argument("streams", nargs="+")
+    trim.add_argument("--maxlen", type=int, default=None, help="keep at most this many entries")
+    trim.add_argument("--max-age", type=int, default=None, help="keep entries younger (seconds)")
+    trim.add_argument("--exact", action="store_true", help="trim exactly (default: MINID ~)")
+    return parser
+
+
+def _letter_json(letter: streams.DeadLetter) -> str:
+    record: dict[str, Any] = letter.summary()
+    record["body"] = letter.body.decode("utf-8", "replace")
+    return json.dumps(record, sort_keys=True)
+
+
+async def _letters(
+    redis: Redis, stream: str, ids: Sequence[str], count: int
+) -> tuple[list[streams.DeadLetter], list[str]]:
+    if not ids:
+        return await streams.dead_letters(redis, stream, count=count), []
+    found, missing = [], []
+    for letter_id in ids:
+        letter = await streams.dead_letter_by_id(redis, stream, letter_id)
+        if letter is None:
+            missing.append(letter_id)
+        else:
+            found.append(letter)
+    return found, missing
+
+
+async def _replay(url: str, redis: Redis, letters: Sequence[streams.DeadLetter]) -> None:
+    from faststream.redis import RedisBroker
+
+    broker = RedisBroker(url)
+    await broker.connect()
+    try:
+        for letter in letters:
+            await broker.publish(
+                letter.body, stream=letter.channel, headers=streams.replay_headers(letter)
+            )
+            await redis.xdel(letter.stream, letter.id)
+            print(
+                f"replayed {letter.id} ({letter.event_id}) to {letter.channel} for {letter.group}"
+            )
+    finally:
+        await broker.stop()
+
+
+async def _run(args: argparse.Namespace) -> int:
+    redis: Redis = Redis.from_url(args.redis_url)
+    try:
+        if args.command == "trim":
+            policy = streams.Retention(maxlen=args.maxlen, max_age=args.max_age)
+            if policy.keeps_everything:
+                print("trim: give --maxlen and/or --max-age", file=sys.stderr)
+                return 2
+            for stream in args.streams:
+                removed = await streams.trim(redis, stream, policy, approximate=not args.exact)
+                print(f"{stream}: {removed} removed")
+            return 0
+        if args.action == "list":
+            for stream, channel, group, size in await streams.dead_letter_streams(redis):
+                print(f"{stream}\tchannel={channel}\tgroup={group}\t{size}")
+            return 0
+        if args.action == "drop":
+            removed = await redis.xdel(args.stream, *args.ids)
+            print(f"{args.stream}: {removed} dropped")
+            return 0 if removed == len(set(args.ids)) else 1
+        if args.action == "replay" and not args.ids and not args.all:
+            print("replay: name dead letters, or --all", file=sys.stderr)
+            return 2
+        count = 10**9 if args.action == "replay" else args.count
+        letters, missing = await _letters(redis, args.stream, args.ids, count)
+        for letter_id in missing:
+            print(f"{args.stream}: no dead letter {letter_id}", file=sys.stderr)
+        if args.action == "show":
+            for letter in letters:
+                print(_letter_json(letter))
+        else:
+            await _replay(args.redis_url, redis, letters)
+        return 1 if missing else 0
+    finally:
+        await redis.aclose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return asyncio.run(_run(args))
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        print(f"specforge_runtime: cannot reach Redis at {args.redis_url}: {exc}", file=sys.stderr)
+        return 3
+    except ValueError as exc:
+        print(f"specforge_runtime: {exc}", file=sys.stderr)
+        return 2

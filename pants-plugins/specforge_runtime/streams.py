@@ -1,0 +1,313 @@
+"""Redis Streams: dead letters, their replay, and retention that never drops what a consumer
+group still needs.
+
+**Dead letters.** The generated subscriber of a consumer group counts the deliveries of a
+message that fails (its handler raises, or it is not a valid message): after
+`$EVENTS_MAX_DELIVERIES` (default 5) it moves the message to the group's dead-letter stream
+`<channel>:dead-letters:<group>`, with the error and the delivery count, and acknowledges the
+original, in one transaction. `dead_letter_streams()` lists those streams (they are indexed in
+the hash `specforge:dead-letters`); `replay()` publishes a dead letter again on its channel,
+marked for its group only, so that the other groups' subscribers acknowledge it unhandled.
+
+**Retention.** `trim()` removes the entries of a stream that a policy lets go (beyond the newest
+`maxlen`, or older than `max_age`), except those a consumer group of the stream has not
+acknowledged: pending ones (delivered, not acknowledged) and undelivered ones. Groups are the
+stream's own (`XINFO GROUPS`); a group created later starts at the stream's end, so it needs
+none of the older entries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from specforge_runtime.events import EVENT_ID_HEADER, EVENT_OPERATION_HEADER, REPLAY_GROUP_HEADER
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis as RedisClient
+
+MAX_DELIVERIES_ENV = "EVENTS_MAX_DELIVERIES"
+DEFAULT_MAX_DELIVERIES = 5
+RETENTION_MAXLEN_ENV = "EVENTS_RETENTION_MAXLEN"
+DEFAULT_RETENTION_MAXLEN = 100_000
+RETENTION_MAX_AGE_ENV = "EVENTS_RETENTION_MAX_AGE"  # seconds; unset: no age limit
+TRIM_INTERVAL_ENV = "EVENTS_TRIM_INTERVAL"  # seconds between trims by a publishing app
+DEFAULT_TRIM_INTERVAL = 60.0
+DEAD_LETTERS_INDEX = "specforge:dead-letters"
+ERROR_TEXT_LIMIT = 2000
+
+
+def _env_int(name: str, default: int | None, minimum: int) -> int | None:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if text.lower() == "none":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"${name} must be an integer or 'none', not {text!r}") from None
+    if value < minimum:
+        raise ValueError(f"${name} must be at least {minimum}, not {value}")
+    return value
+
+
+def max_deliveries() -> int:
+    """How many failed deliveries move a message to the dead letters (`$EVENTS_MAX_DELIVERIES`)."""
+    value = _env_int(MAX_DELIVERIES_ENV, DEFAULT_MAX_DELIVERIES, 1)
+    return DEFAULT_MAX_DELIVERIES if value is None else value
+
+
+def dead_letter_stream(channel: str, group: str) -> str:
+    return f"{channel}:dead-letters:{group}"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One dead letter: `id` is its entry in the dead-letter stream."""
+
+    id: str
+    stream: str
+    channel: str
+    group: str
+    event_id: str | None
+    operation: str | None
+    entry_id: str  # the original's entry id in `channel`
+    deliveries: int
+    error: str
+    failed_at: str
+    body: bytes
+    headers: dict[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        """Everything but the body, as JSON-ready values."""
+        return {
+            "id": self.id,
+            "stream": self.stream,
+            "channel": self.channel,
+            "group": self.group,
+            "event_id": self.event_id,
+            "operation": self.operation,
+            "entry_id": self.entry_id,
+            "deliveries": self.deliveries,
+            "error": self.error,
+            "failed_at": self.failed_at,
+        }
+
+    @classmethod
+    def from_entry(
+        cls, stream: str, entry_id: bytes | str, fields: Mapping[bytes | str, bytes | str]
+    ) -> DeadLetter:
+        f = {_text(k): v for k, v in fields.items()}
+        try:
+            headers = json.loads(f.get("headers", b"{}"))
+        except ValueError:
+            headers = {}
+        if not isinstance(headers, dict):
+            headers = {}
+        return cls(
+            id=_text(entry_id),
+            stream=stream,
+            channel=_text(f.get("channel", b"")),
+            group=_text(f.get("group", b"")),
+            event_id=_text(f["event-id"]) if "event-id" in f else None,
+            operation=_text(f["operation"]) if "operation" in f else None,
+            entry_id=_text(f.get("entry-id", b"")),
+            deliveries=int(_text(f.get("deliveries", b"0")) or 0),
+            error=_text(f.get("error", b"")),
+            failed_at=_text(f.get("failed-at", b"")),
+            body=_bytes(f.get("body", b"")),
+            headers=headers,
+        )
+
+
+async def dead_letter(
+    redis: RedisClient,
+    *,
+    channel: str,
+    group: str,
+    entry_id: bytes | str,
+    body: bytes,
+    headers: Mapping[str, Any],
+    error: BaseException,
+    deliveries: int,
+) -> str:
+    """Move a failed message of `channel` to `group`'s dead letters and acknowledge it, in one
+    transaction. Returns the dead-letter stream."""
+    stream = dead_letter_stream(channel, group)
+    fields: dict[str, str | bytes] = {
+        "channel": channel,
+        "group": group,
+        "entry-id": _text(entry_id),
+        "deliveries": str(deliveries),
+        "error": f"{type(error).__name__}: {error}"[:ERROR_TEXT_LIMIT],
+        "failed-at": datetime.now(UTC).isoformat(),
+        "body": body,
+        "headers": json.dumps(dict(headers), default=str),
+    }
+    event_id = headers.get(EVENT_ID_HEADER)
+    if isinstance(event_id, str):
+        fields["event-id"] = event_id
+    operation = headers.get(EVENT_OPERATION_HEADER)
+    if isinstance(operation, str):
+        fields["operation"] = operation
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.xadd(stream, fields)  # type: ignore[arg-type]
+        pipe.hset(DEAD_LETTERS_INDEX, stream, json.dumps([channel, group]))
+        pipe.xack(channel, group, entry_id)
+        await pipe.execute()
+    return stream
+
+
+async def dead_letter_streams(redis: RedisClient) -> list[tuple[str, str, str, int]]:
+    """Every dead-letter stream: (stream, channel, group, how many letters it holds)."""
+    index = await redis.hgetall(DEAD_LETTERS_INDEX)
+    out = []
+    for stream_b, where in sorted(index.items()):
+        stream = _text(stream_b)
+        try:
+            channel, group = json.loads(where)
+        except ValueError:
+            continue
+        out.append((stream, str(channel), str(group), int(await redis.xlen(stream))))
+    return out
+
+
+async def dead_letters(redis: RedisClient, stream: str, *, count: int = 100) -> list[DeadLetter]:
+    """The oldest `count` dead letters of `stream`."""
+    return await dead_letters_between(redis, stream, "-", "+", count=count)
+
+
+async def dead_letters_between(
+    redis: RedisClient, stream: str, first: str, last: str, *, count: int
+) -> list[DeadLetter]:
+    entries = await redis.xrange(stream, first, last, count=count) or []
+    return [
+        DeadLetter.from_entry(stream, entry_id, fields)
+        for entry_id, fields in entries
+        if entry_id is not None and fields is not None
+    ]
+
+
+async def dead_letter_by_id(redis: RedisClient, stream: str, letter_id: str) -> DeadLetter | None:
+    letters = await dead_letters_between(redis, stream, letter_id, letter_id, count=1)
+    return letters[0] if letters else None
+
+
+def replay_headers(letter: DeadLetter) -> dict[str, Any]:
+    """The headers of a replayed dead letter: its own, marked for its group only."""
+    headers = {k: v for k, v in letter.headers.items() if k != "correlation_id"}
+    headers[REPLAY_GROUP_HEADER] = letter.group
+    return headers
+
+
+# -- retention ------------------------------------------------------------------------------
+
+
+def _parse_id(entry_id: bytes | str | None) -> tuple[int, int]:
+    if entry_id is None:
+        raise ValueError("no entry id")
+    ms, _, seq = _text(entry_id).partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _format_id(entry_id: tuple[int, int]) -> str:
+    return f"{entry_id[0]}-{entry_id[1]}"
+
+
+def _after(entry_id: tuple[int, int]) -> tuple[int, int]:
+    return (entry_id[0], entry_id[1] + 1)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """A retention policy: keep the newest `maxlen` entries, and those younger than `max_age`
+    seconds; either may be None (no limit). An entry outside either limit may go, unless a
+    consumer group still needs it."""
+
+    maxlen: int | None = DEFAULT_RETENTION_MAXLEN
+    max_age: int | None = None
+
+    @classmethod
+    def from_env(cls) -> Retention:
+        """`$EVENTS_RETENTION_MAXLEN` (default 100000, `none` for no limit) and
+        `$EVENTS_RETENTION_MAX_AGE` (seconds; default none)."""
+        return cls(
+            maxlen=_env_int(RETENTION_MAXLEN_ENV, DEFAULT_RETENTION_MAXLEN, 1),
+            max_age=_env_int(RETENTION_MAX_AGE_ENV, None, 1),
+        )
+
+    @property
+    def keeps_everything(self) -> bool:
+        return self.maxlen is None and self.max_age is None
+
+
+def trim_interval() -> float:
+    text = os.environ.get(TRIM_INTERVAL_ENV, "").strip()
+    if not text:
+        return DEFAULT_TRIM_INTERVAL
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"${TRIM_INTERVAL_ENV} must be a positive number of seconds")
+    return value
+
+
+async def _groups_floor(redis: RedisClient, stream: str) -> tuple[int, int] | None:
+    """The oldest entry id that some consumer group of `stream` has not acknowledged (every
+    entry below it is acknowledged by every group); None when the stream has no group."""
+    groups = await redis.xinfo_groups(stream)
+    floor: tuple[int, int] | None = None
+    for group in groups:
+        oldest = _after(_parse_id(group["last-delivered-id"]))
+        if int(group["pending"]):
+            summary = await redis.xpending(stream, group["name"])
+            if summary["min"] is not None:  # else all were acknowledged in between
+                oldest = min(oldest, _parse_id(summary["min"]))
+        floor = oldest if floor is None else min(floor, oldest)
+    return floor
+
+
+async def _policy_floor(
+    redis: RedisClient, stream: str, policy: Retention
+) -> tuple[int, int] | None:
+    """The oldest entry id the policy keeps; None when it keeps every entry."""
+    floor: tuple[int, int] | None = None
+    if policy.maxlen is not None and await redis.xlen(stream) > policy.maxlen:
+        newest = await redis.xrevrange(stream, "+", "-", count=policy.maxlen)
+        if newest:
+            floor = _parse_id(newest[-1][0])
+    if policy.max_age is not None:
+        by_age = (int(time.time() * 1000) - policy.max_age * 1000, 0)
+        floor = by_age if floor is None else max(floor, by_age)
+    return floor
+
+
+async def trim(
+    redis: RedisClient, stream: str, policy: Retention, *, approximate: bool = True
+) -> int:
+    """Trim `stream` by `policy`, keeping every entry a consumer group has not acknowledged.
+    Returns how many entries were removed. `approximate` (`MINID ~`) lets Redis remove only
+    whole internal nodes: cheaper, and it removes at most what an exact trim would."""
+    if policy.keeps_everything or not await redis.exists(stream):
+        return 0
+    floor = await _policy_floor(redis, stream, policy)
+    if floor is None:
+        return 0
+    groups = await _groups_floor(redis, stream)
+    if groups is not None:
+        floor = min(floor, groups)
+    removed = await redis.xtrim(stream, minid=_format_id(floor), approximate=approximate)
+    return int(removed)
