@@ -23,6 +23,9 @@ class Broker:
     default_url: str
     imports: frozenset[str]  # what its events template imports from `module`
     binds: frozenset[str] = frozenset()  # what else its events template binds at module level
+    # Its events module has `declare_consumers()`: publishers create the subscribing services'
+    # consumer groups (queues), so that events published before a subscriber starts wait for it.
+    declares_consumers: bool = False
 
     @property
     def template(self) -> str:
@@ -40,6 +43,7 @@ BROKERS = {
             "RedisBroker",
             "REDIS_URL",
             "redis://127.0.0.1:6379",
+            declares_consumers=True,
             imports=frozenset({"RedisBroker", "StreamSub"}),
             binds=frozenset(
                 {
@@ -51,6 +55,9 @@ BROKERS = {
                     "REPLAY_GROUP_HEADER",
                     "dead_letter",
                     "max_deliveries",
+                    "ResponseError",
+                    "Redis",
+                    "declare_consumers",
                     "RECLAIM_AFTER_MS_ENV",
                     "DEFAULT_RECLAIM_AFTER_MS",
                     "consumer_name",
@@ -66,7 +73,8 @@ BROKERS = {
             "RABBIT_URL",
             "amqp://guest:guest@127.0.0.1:5672/",
             imports=frozenset({"ExchangeType", "RabbitBroker", "RabbitExchange", "RabbitQueue"}),
-            binds=frozenset({"_exchange", "RabbitMessage"}),
+            binds=frozenset({"_exchange", "RabbitMessage", "declare_consumers"}),
+            declares_consumers=True,
         ),
         Broker(
             "nats",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Tuple
+from typing import Dict, Iterable, List, Set, Tuple
 
 from pants.backend.codegen.utils import find_python_runtime_library_or_raise_error
 from pants.backend.python.dependency_inference.module_mapper import ThirdPartyPythonModuleMapping
@@ -144,9 +144,16 @@ async def infer_spec_dependencies(
         service = tgt[SpecServiceField].value
         libraries: Tuple[str, ...] = APP_LIBRARIES
         uses_runtime = True  # the outbox
-        for path, (addr, _) in sorted(index.by_path.items()):
+        published: Set[str] = set()
+        for path, (addr, result) in sorted(index.by_path.items()):
             spec = classify(path)
             if spec.kind is SpecKind.DOMAIN and spec.service == service:
+                deps.append(addr)
+                published |= result.events_published
+        # The app creates the consumer groups of what it publishes: the services whose domain
+        # specs subscribe to it.
+        for path, (addr, result) in sorted(index.by_path.items()):
+            if classify(path).kind is SpecKind.DOMAIN and result.events_subscribed & published:
                 deps.append(addr)
     else:
         path = tgt[SpecSourceField].file_path

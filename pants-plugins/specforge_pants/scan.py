@@ -23,6 +23,8 @@ class SpecScan:
     events_defined: FrozenSet[str] = frozenset()  # events (events files)
     type_refs: FrozenSet[str] = frozenset()  # model and enum names used
     event_refs: FrozenSet[str] = frozenset()  # events used
+    events_published: FrozenSet[str] = frozenset()  # events a domain publishes on success
+    events_subscribed: FrozenSet[str] = frozenset()  # events a domain subscribes to
     consumes: Tuple[Tuple[str, str], ...] = ()  # (service, domain) pairs of a manifest
     apis: Tuple[str, ...] = ()  # the external APIs a manifest consumes
     mentions_email: bool = False
@@ -86,17 +88,23 @@ def scan(kind: SpecKind, text: str) -> SpecScan:
         )
     if kind is SpecKind.DOMAIN:
         refs = set()
-        event_refs: Set[str] = set()
+        published: Set[str] = set()
+        subscribed: Set[str] = set()
         for node in _mapping(doc.get("operations")).values():
             op = _mapping(node)
             refs |= type_names(_str(op.get("input"))) | type_names(_str(op.get("output")))
             for p in _seq(op.get("params")):
                 refs |= type_names(_str(_mapping(p).get("type")))
-            for key in ("publish_on_success", "subscribe"):
+            for key, found in (("publish_on_success", published), ("subscribe", subscribed)):
                 event = _str(_mapping(op.get("events")).get(key))
                 if event is not None:
-                    event_refs.add(event)
-        return SpecScan(type_refs=frozenset(refs), event_refs=frozenset(event_refs))
+                    found.add(event)
+        return SpecScan(
+            type_refs=frozenset(refs),
+            event_refs=frozenset(published | subscribed),
+            events_published=frozenset(published),
+            events_subscribed=frozenset(subscribed),
+        )
     if kind is SpecKind.MANIFEST:
         pairs = []
         apis = []

@@ -93,19 +93,17 @@ async def _letters(
     return found, missing
 
 
-async def _replay(url: str, redis: Redis, letters: Sequence[streams.DeadLetter]) -> None:
+async def _replay(url: str, letters: Sequence[streams.DeadLetter]) -> None:
     from faststream.redis import RedisBroker
 
     broker = RedisBroker(url)
     await broker.connect()
     try:
         for letter in letters:
-            await broker.publish(
-                letter.body, stream=letter.channel, headers=streams.replay_headers(letter)
-            )
-            await redis.xdel(letter.stream, letter.id)
+            await streams.replay(broker, letter)
             print(
-                f"replayed {letter.id} ({letter.event_id}) to {letter.channel} for {letter.group}"
+                f"replayed {letter.id} (event {letter.event_id}) to {letter.channel} "
+                f"for group {letter.group}"
             )
     finally:
         await broker.stop()
@@ -142,7 +140,7 @@ async def _run(args: argparse.Namespace) -> int:
             for letter in letters:
                 print(_letter_json(letter))
         else:
-            await _replay(args.redis_url, redis, letters)
+            await _replay(args.redis_url, letters)
         return 1 if missing else 0
     finally:
         await redis.aclose()
@@ -153,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return asyncio.run(_run(args))
     except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-        print(f"specforge_runtime: cannot reach Redis at {args.redis_url}: {exc}", file=sys.stderr)
+        # (Not the URL itself: it may hold a password.)
+        print(f"specforge_runtime: cannot reach Redis: {exc}", file=sys.stderr)
         return 3
     except ValueError as exc:
         print(f"specforge_runtime: {exc}", file=sys.stderr)

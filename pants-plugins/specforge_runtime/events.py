@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 EVENT_ID_HEADER = "event-id"
 EVENT_OPERATION_HEADER = "event-operation"
@@ -37,9 +38,10 @@ class EventInfo:
     channel: str
     operation: str | None = None
 
-    def headers(self) -> dict[str, str]:
-        """The headers that carry this event's identity on the wire."""
-        headers = {EVENT_ID_HEADER: self.id}
+    def headers(self) -> dict[str, Any]:
+        """The headers that carry this event's identity on the wire (text values, in a dict
+        typed as each broker's client takes its headers)."""
+        headers: dict[str, Any] = {EVENT_ID_HEADER: self.id}
         if self.operation is not None:
             headers[EVENT_OPERATION_HEADER] = self.operation
         return headers

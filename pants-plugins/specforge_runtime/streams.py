@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from specforge_runtime.events import EVENT_ID_HEADER, EVENT_OPERATION_HEADER, REPLAY_GROUP_HEADER
 
 if TYPE_CHECKING:
+    from faststream.redis import RedisBroker
     from redis.asyncio import Redis as RedisClient
 
 MAX_DELIVERIES_ENV = "EVENTS_MAX_DELIVERIES"
@@ -212,6 +213,15 @@ def replay_headers(letter: DeadLetter) -> dict[str, Any]:
     headers = {k: v for k, v in letter.headers.items() if k != "correlation_id"}
     headers[REPLAY_GROUP_HEADER] = letter.group
     return headers
+
+
+async def replay(broker: RedisBroker, letter: DeadLetter) -> None:
+    """Publish a dead letter again on its channel, for its group only (the subscribers of the
+    other groups acknowledge it without handling it), then delete it from the dead letters.
+    A crash in between leaves it in both: replayed again, it is a redelivery of one event id."""
+    await broker.publish(letter.body, stream=letter.channel, headers=replay_headers(letter))
+    redis = await broker.connect()
+    await redis.xdel(letter.stream, letter.id)
 
 
 # -- retention ------------------------------------------------------------------------------

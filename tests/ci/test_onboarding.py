@@ -40,12 +40,13 @@ from __future__ import annotations
 
 from audit.generated.trail.protocol import TrailController
 from shared.generated.schemas import UserRead
+from specforge_runtime.events import EventInfo
 
 TRAIL: list[str] = []
 
 
 class Trail(TrailController):
-    async def record_user(self, payload: UserRead) -> None:
+    async def record_user(self, payload: UserRead, *, event: EventInfo) -> None:
         TRAIL.append(payload.name)
 '''
 TEST = '''\

@@ -18,6 +18,7 @@ def users_controller() -> Any:
         def __init__(self) -> None:
             self.rows: dict[int, Any] = {}
             self.registered: list[Any] = []
+            self.events: list[Any] = []  # the EventInfo of each event handled
             self.fail_next = 0
 
         async def create_user(self, payload: Any) -> Any:
@@ -55,8 +56,9 @@ def users_controller() -> Any:
             await self.get_user(user_id)
             del self.rows[user_id]
 
-        async def on_user_registered(self, payload: Any) -> None:
+        async def on_user_registered(self, payload: Any, *, event: Any = None) -> None:
             self.registered.append(payload)
+            self.events.append(event)
 
     return Users()
 

@@ -219,7 +219,7 @@ async def exercise(project: SpecProject, p: ir.Project) -> None:
     for e in p.events:
         if e.subscribe and e.name not in handled:
 
-            async def handler(message: Any, name: str = e.name) -> None:
+            async def handler(message: Any, event: Any, name: str = e.name) -> None:
                 received.setdefault(name, []).append(message)
 
             getattr(events, namespace.subscriber(e.name))(broker, handler, group="probe")

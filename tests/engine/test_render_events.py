@@ -51,8 +51,8 @@ async def test_publish_reaches_every_group_once(generated: Path, flushed_redis: 
     brokers = [ev.make_broker(REDIS_URL) for _ in got]
     for (name, seen), broker in zip(got.items(), brokers, strict=True):
 
-        async def handler(message: Any, seen: list[Any] = seen) -> None:
-            seen.append(message)
+        async def handler(message: Any, event: Any, seen: list[Any] = seen) -> None:
+            seen.append((message, event))
 
         ev.subscribe_user_registered(broker, handler, group=name[0])  # groups "a" and "b"
     publisher = ev.make_broker(REDIS_URL)
@@ -60,13 +60,23 @@ async def test_publish_reaches_every_group_once(generated: Path, flushed_redis: 
         await b.start()
     try:
         users = [a_user(s, n) for n in range(1, 5)]
-        for user in users:
-            await ev.publish_user_registered(publisher, user)
+        sent = [
+            await ev.publish_user_registered(publisher, user, operation="backend/users.create_user")
+            for user in users
+        ]
         await wait_for(lambda: len(got["b"]) == 4 and len(got["a1"]) + len(got["a2"]) == 4)
         await asyncio.sleep(0.3)
-        assert sorted(u.id for u in got["a1"] + got["a2"]) == [1, 2, 3, 4]  # group a: once each
-        assert [u for u in got["b"]] == users  # group b: all, typed, in order
-        assert all(isinstance(u, s.UserRead) for u in got["b"])
+        group_a = got["a1"] + got["a2"]
+        assert sorted(u.id for u, _ in group_a) == [1, 2, 3, 4]  # group a: once each
+        assert [u for u, _ in got["b"]] == users  # group b: all, typed, in order
+        assert all(isinstance(u, s.UserRead) for u, _ in got["b"])
+        # Each event's identity reaches every group: its id (a new one per publish) and the
+        # operation that produced it.
+        assert [e for _, e in got["b"]] == sent
+        assert {e.id for _, e in group_a} == {e.id for e in sent}
+        assert len({e.id for e in sent}) == 4
+        assert {e.operation for e in sent} == {"backend/users.create_user"}
+        assert {e.channel for e in sent} == {ev.USER_REGISTERED}
     finally:
         for b in (*brokers, publisher):
             await b.stop()
@@ -81,7 +91,7 @@ async def test_handlers_of_one_event_in_one_group_each_get_every_event(
     calls: list[tuple[str, int]] = []
 
     def recorder(name: str) -> Any:
-        async def handler(message: Any) -> None:
+        async def handler(message: Any, event: Any) -> None:
             calls.append((name, message.id))
 
         return handler
@@ -108,7 +118,7 @@ async def test_a_failing_handler_leaves_the_message_pending(
     attempts: list[int] = []
     done: list[int] = []
 
-    async def flaky(message: Any) -> None:
+    async def flaky(message: Any, event: Any) -> None:
         attempts.append(message.id)
         if attempts.count(message.id) < 3:
             raise RuntimeError("not yet")
@@ -131,6 +141,133 @@ async def test_a_failing_handler_leaves_the_message_pending(
         await broker.stop()
 
 
+async def test_a_message_that_keeps_failing_moves_to_the_dead_letters(
+    generated: Path, flushed_redis: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `$EVENTS_MAX_DELIVERIES` failed deliveries the event goes to the group's
+    dead-letter stream, with its error and count, and the original is acknowledged; replayed,
+    it reaches that group only, once its handler works."""
+    monkeypatch.setenv("EVENTS_RECLAIM_AFTER_MS", "100")
+    monkeypatch.setenv("EVENTS_MAX_DELIVERIES", "3")
+    import redis.asyncio as aredis
+
+    from specforge_runtime import streams
+
+    ev, s = load("shared.generated.events"), load("shared.generated.schemas")
+    attempts: list[str] = []
+    handled: dict[str, list[str]] = {"poison": [], "other": []}
+    fixed = False
+
+    async def poison(message: Any, event: Any) -> None:
+        attempts.append(event.id)
+        if not fixed:
+            raise ValueError(f"cannot handle user {message.id}")
+        handled["poison"].append(event.id)
+
+    async def other(message: Any, event: Any) -> None:
+        handled["other"].append(event.id)
+
+    broker = ev.make_broker(REDIS_URL)
+    ev.subscribe_user_registered(broker, poison, group="poison")
+    ev.subscribe_user_registered(broker, other, group="other")
+    client = aredis.Redis.from_url(REDIS_URL)
+    await broker.start()
+    try:
+        sent = await ev.publish_user_registered(broker, a_user(s, 5), operation="b/u.c")
+        dead = "users.registered:dead-letters:poison"
+        await wait_for(lambda: len(attempts) == 3, timeout=30)
+        for _ in range(200):
+            if await client.xlen(dead):
+                break
+            await asyncio.sleep(0.05)
+        [letter] = await streams.dead_letters(client, dead)
+        assert (letter.event_id, letter.operation, letter.deliveries, letter.group) == (
+            sent.id,
+            "b/u.c",
+            3,
+            "poison",
+        )
+        assert letter.error == "ValueError: cannot handle user 5"
+        assert (await client.xpending(ev.USER_REGISTERED, "poison"))["pending"] == 0
+        assert attempts == [sent.id] * 3 and handled == {"poison": [], "other": [sent.id]}
+
+        fixed = True
+        await streams.replay(broker, letter)
+        await wait_for(lambda: handled["poison"] == [sent.id], timeout=30)
+        await asyncio.sleep(0.3)  # a replay to "other" would have arrived with this one
+        assert handled == {"poison": [sent.id], "other": [sent.id]}
+        assert await client.xlen(dead) == 0
+    finally:
+        await broker.stop()
+        await client.aclose()
+
+
+async def test_a_message_that_is_not_a_valid_event_moves_to_the_dead_letters(
+    generated: Path, flushed_redis: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message that does not validate never reaches the handler; claimed again, it is
+    validated by the reclaiming subscriber and dead-lettered like a failing one."""
+    monkeypatch.setenv("EVENTS_RECLAIM_AFTER_MS", "100")
+    monkeypatch.setenv("EVENTS_MAX_DELIVERIES", "2")
+    import redis.asyncio as aredis
+
+    from specforge_runtime import streams
+
+    ev = load("shared.generated.events")
+    called: list[Any] = []
+
+    async def handler(message: Any, event: Any) -> None:
+        called.append(message)
+
+    broker = ev.make_broker(REDIS_URL)
+    ev.subscribe_user_registered(broker, handler, group="strict")
+    client = aredis.Redis.from_url(REDIS_URL)
+    await broker.start()
+    try:
+        await broker.publish({"id": "not a number"}, stream=ev.USER_REGISTERED)
+        dead = "users.registered:dead-letters:strict"
+        for _ in range(600):
+            if await client.xlen(dead):
+                break
+            await asyncio.sleep(0.05)
+        [letter] = await streams.dead_letters(client, dead)
+        assert letter.error.startswith("ValidationError: ")
+        assert letter.deliveries == 2 and letter.event_id is None  # not published by specforge
+        assert called == []
+    finally:
+        await broker.stop()
+        await client.aclose()
+
+
+async def test_declared_consumer_groups_keep_events_for_subscribers_not_yet_started(
+    generated: Path, flushed_redis: None
+) -> None:
+    """A publisher that declares its consumers' groups before publishing: a subscriber that
+    starts afterwards still gets the event (a group it created itself would start at the
+    stream's end)."""
+    ev, s = load("shared.generated.events"), load("shared.generated.schemas")
+    publisher = ev.make_broker(REDIS_URL)
+    await publisher.start()
+    try:
+        await ev.declare_consumers(publisher, {ev.USER_REGISTERED: ("late",)})
+        await ev.declare_consumers(publisher, {ev.USER_REGISTERED: ("late",)})  # idempotent
+        sent = await ev.publish_user_registered(publisher, a_user(s, 3))
+    finally:
+        await publisher.stop()
+    got: list[Any] = []
+
+    async def handler(message: Any, event: Any) -> None:
+        got.append((message.id, event.id))
+
+    consumer = ev.make_broker(REDIS_URL)
+    ev.subscribe_user_registered(consumer, handler, group="late")
+    await consumer.start()
+    try:
+        await wait_for(lambda: got == [(3, sent.id)])
+    finally:
+        await consumer.stop()
+
+
 @pytest.mark.parametrize(
     ("broker", "url", "port", "how"),
     [
@@ -150,8 +287,8 @@ async def test_other_brokers(broker: str, url: str, port: int, how: str, tmp_pat
         ev, s = load("shared.generated.events"), load("shared.generated.schemas")
         got: list[Any] = []
 
-        async def handler(message: Any) -> None:
-            got.append(message)
+        async def handler(message: Any, event: Any) -> None:
+            got.append((message, event))
 
         consumer = ev.make_broker(url)
         group = f"test-{uuid.uuid4().hex[:8]}"
@@ -161,10 +298,47 @@ async def test_other_brokers(broker: str, url: str, port: int, how: str, tmp_pat
         await publisher.start()
         try:
             user = a_user(s, 11)
-            await ev.publish_user_registered(publisher, user)
-            await wait_for(lambda: got == [user], timeout=20)
+            sent = await ev.publish_user_registered(publisher, user, operation="a/b.c")
+            await wait_for(lambda: got == [(user, sent)], timeout=20)
         finally:
             await publisher.stop()
+            await consumer.stop()
+
+
+async def test_rabbit_declared_queues_keep_events_for_subscribers_not_yet_started(
+    tmp_path: Path,
+) -> None:
+    """On RabbitMQ a fanout exchange drops what no queue is bound to: the publisher declares
+    its consumers' durable queues first, so an event waits for a subscriber not yet started."""
+    url = "amqp://guest:guest@127.0.0.1:5672/"
+    require_service("127.0.0.1", 5672, "rabbit", "start RabbitMQ with `rabbitmq-server -detached`")
+    generate(tmp_path, broker="rabbit")
+    with importable(tmp_path):
+        ev, s = load("shared.generated.events"), load("shared.generated.schemas")
+        group = f"late-{uuid.uuid4().hex[:8]}"
+        publisher = ev.make_broker(url)
+        await publisher.start()
+        try:
+            await ev.declare_consumers(publisher, {ev.USER_REGISTERED: (group,)})
+            sent = await ev.publish_user_registered(publisher, a_user(s, 4))
+        finally:
+            await publisher.stop()
+        got: list[Any] = []
+
+        async def handler(message: Any, event: Any) -> None:
+            got.append((message.id, event.id))
+
+        consumer = ev.make_broker(url)
+        ev.subscribe_user_registered(consumer, handler, group=group)
+        await consumer.start()
+        try:
+            await wait_for(lambda: got == [(4, sent.id)], timeout=20)
+        finally:
+            # Durable: the server would keep it after the test.
+            queue = await consumer.declare_queue(
+                ev.RabbitQueue(ev.USER_REGISTERED + "." + group, durable=True)
+            )
+            await queue.delete(if_unused=False, if_empty=False)
             await consumer.stop()
 
 

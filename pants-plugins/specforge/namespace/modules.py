@@ -48,6 +48,8 @@ EVENTS_MODULE = (
     | BROKER_BINDS
     | {
         "Awaitable",
+        "Mapping",
+        "Sequence",
         "BROKER_URL_ENV",
         "Broker",
         "Callable",
@@ -142,6 +144,8 @@ APP_MODULE = BROKER_IMPORTS | {
     "os",
     "functools",
     "publish_event",
+    "declare_consumers",
+    "_CONSUMERS",
     "Outbox",
 }
 # What renderers import through `render.common.Imports` (aliased on a clash); the rest of each

@@ -76,13 +76,28 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
     )
     events_module = layout.events_module()
     channels = [imports.add(events_module, namespace.event_constant(e)) for e in published]
+    b = BROKERS[broker]
+    # Where the broker can hold events for consumer groups that have not subscribed yet, the
+    # app creates the groups of the services whose specs subscribe to what it publishes.
+    consumers = []
+    if b.declares_consumers:
+        for e, channel in zip(published, channels, strict=True):
+            groups = sorted(
+                {
+                    d.service
+                    for d in project.domains
+                    for op in d.operations
+                    if op.subscribe is not None and op.subscribe.name == e
+                }
+            )
+            if groups:
+                consumers.append((channel, groups))
     # Each route path's methods (for 405's `Allow`), `/health` included.
     allow: dict[str, set[str]] = {"/health": {"GET"}}
     for d in domains:
         for op in d.operations:
             if op.rest is not None:
                 allow.setdefault(op.rest.full_path, set()).add(op.rest.method.upper())
-    b = BROKERS[broker]
     files = sorted(d.file for d in domains)
     # An operation that publishes is a route (create_router takes the broker) or an event
     # handler (register_subscribers does).
@@ -104,6 +119,7 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
         events_module=dotted(events_module),
         channels=channels,
         app_outbox=app_outbox,
+        consumers=consumers,
         worker_outbox=worker_outbox,
         outbox_class=imports.add(layout.RUNTIME_OUTBOX, "Outbox") if app_outbox else None,
         allow=[(path, sorted(methods)) for path, methods in sorted(allow.items())],

@@ -56,6 +56,7 @@ def render_events(project: ir.Project, file: str, broker: str) -> tuple[str, str
         subscribed=any(e.subscribe for e in views),
         published=any(e.publish for e in views),
         broker_title=b.title,
+        declares_consumers=b.declares_consumers,
         broker_class=Ident(b.class_name),
         url_env=b.url_env,
         default_url=b.default_url,

@@ -31,12 +31,14 @@ import logging
 import os
 import socket
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisStreamMessage
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from shared.generated.schemas import UserDeleted, UserRead
 from specforge_runtime.events import REPLAY_GROUP_HEADER, EventInfo
@@ -83,6 +85,22 @@ async def publish_event(broker: RedisBroker, channel: str, body: bytes, event: E
     headers. The typed `publish_<event>()` use it, and so does the outbox's relay."""
     headers = {"content-type": "application/json", **event.headers()}
     await broker.publish(body, stream=channel, headers=headers)
+
+
+async def declare_consumers(broker: RedisBroker, consumers: Mapping[str, Sequence[str]]) -> None:
+    """Create each channel's consumer groups (`consumers`: channel -> groups) where they do not
+    exist, at the stream's end (creating the stream): events published from then on wait in
+    each group for its subscribers, even those that have never run yet."""
+    redis = await broker.connect()
+    if not isinstance(redis, Redis):
+        return  # FastStream's in-memory test broker, which holds no streams
+    for channel, groups in consumers.items():
+        for group in groups:
+            try:
+                await redis.xgroup_create(channel, group, id="$", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):  # the group exists: keep its position
+                    raise
 
 
 _Handler = Callable[[Any, EventInfo], Awaitable[None]]

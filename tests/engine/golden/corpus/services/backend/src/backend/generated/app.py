@@ -34,10 +34,21 @@ from backend.generated.oddities.protocol import OdditiesController
 from backend.generated.users import router as _users_router
 from backend.generated.users import subscribers as _users_subscribers
 from backend.generated.users.protocol import UsersController
-from shared.generated.events import USER_REGISTERED, declare_publishers, make_broker, publish_event
+from shared.generated.events import (
+    USER_REGISTERED,
+    declare_consumers,
+    declare_publishers,
+    make_broker,
+    publish_event,
+)
 from specforge_runtime.outbox import Outbox
 
 SERVICE = "backend"
+# The consumer groups of the events this service publishes: the services whose specs subscribe
+# to them. They are created before the service publishes (see `declare_consumers`).
+_CONSUMERS: dict[str, tuple[str, ...]] = {
+    USER_REGISTERED: ("backend",),
+}
 
 
 @asynccontextmanager
@@ -109,6 +120,7 @@ def create_app(
         async with _open_controllers(notes, oddities, users):
             await events.start()
             try:
+                await declare_consumers(events, _CONSUMERS)
                 async with AsyncExitStack() as relay:
                     if outbox is not None:  # the relay publishes while the broker is connected
                         publish = functools.partial(publish_event, events)
@@ -155,4 +167,8 @@ def create_worker(
         async with _open_controllers(notes, oddities, users):
             yield
 
-    return FastStream(events, lifespan=lifespan)
+    # Once the broker is connected, before the worker publishes: the consumer groups.
+    async def on_started() -> None:
+        await declare_consumers(events, _CONSUMERS)
+
+    return FastStream(events, lifespan=lifespan, after_startup=[on_started])
