@@ -26,6 +26,8 @@ class Broker:
     # Its events module has `declare_consumers()`: publishers create the subscribing services'
     # consumer groups (queues), so that events published before a subscriber starts wait for it.
     declares_consumers: bool = False
+    # The generated app trims the streams it publishes (`specforge_runtime.streams`).
+    trims_streams: bool = False
 
     @property
     def template(self) -> str:
@@ -44,6 +46,7 @@ BROKERS = {
             "REDIS_URL",
             "redis://127.0.0.1:6379",
             declares_consumers=True,
+            trims_streams=True,
             imports=frozenset({"RedisBroker", "StreamSub"}),
             binds=frozenset(
                 {

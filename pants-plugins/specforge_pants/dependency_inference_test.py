@@ -14,6 +14,7 @@ from specforge_pants.target_types import SpecDependenciesField
 from specforge_pants.testutil import SPEC_REPO, only_error, plugin_rule_runner
 
 ENGINE_FILES = Address("engine", target_name="engine-files")
+RUNTIME = Address("runtime")
 PYDANTIC = Address("3rdparty", target_name="pydantic")
 FASTAPI = Address("3rdparty", target_name="fastapi")
 FASTSTREAM = Address("3rdparty", target_name="faststream")
@@ -34,6 +35,8 @@ BACKEND_ORDERS = spec("services/backend/spec", "orders.yaml")
 BACKEND_APP = Address("services/backend/spec", target_name="spec", generated_name="app")
 TG_BOT_MANIFEST = spec("services/tg_bot/spec", "manifest.yaml")
 TG_BOT_APP = Address("services/tg_bot/spec", target_name="spec", generated_name="app")
+NOTIFICATIONS_WELCOME = spec("services/notifications/spec", "welcome.yaml")
+NOTIFICATIONS_APP = Address("services/notifications/spec", target_name="spec", generated_name="app")
 
 # Specs the scanner cannot make sense of: inference must shrug, never fail.
 LEGACY = {
@@ -81,6 +84,17 @@ def rule_runner() -> RuleRunner:
             "engine/BUILD": 'specforge_engine(name="engine-files")',
             "engine/cli.py": "",
             "engine/templates/schemas.py.j2": "",
+            "runtime/BUILD": "python_sources()",
+            "runtime/__init__.py": "",
+            # A service that subscribes to what backend publishes.
+            "services/notifications/spec/BUILD": "spec_sources()",
+            "services/notifications/spec/welcome.yaml": dedent(
+                """\
+                domain: welcome
+                operations:
+                  greet: {input: UserRead, events: {subscribe: user_registered}}
+                """
+            ),
         }
     )
     set_options(rule_runner)
@@ -89,7 +103,8 @@ def rule_runner() -> RuleRunner:
 
 def set_options(rule_runner: RuleRunner, *extra: str) -> None:
     rule_runner.set_options(
-        ["--specforge-engine-files=engine:engine-files", *extra], env_inherit={"PATH", "PYENV_ROOT"}
+        ["--specforge-engine-files=engine:engine-files", "--specforge-runtime=runtime", *extra],
+        env_inherit={"PATH", "PYENV_ROOT"},
     )
 
 
@@ -111,6 +126,7 @@ def test_shared_events_use_shared_models(rule_runner: RuleRunner) -> None:
     assert inferred(rule_runner, SHARED_EVENTS) == {
         SHARED_MODELS,
         ENGINE_FILES,
+        RUNTIME,  # event identities, dead letters
         PYDANTIC,
         FASTSTREAM,
     }
@@ -124,6 +140,7 @@ def test_domain_uses_shared_models_and_events(rule_runner: RuleRunner) -> None:
         PYDANTIC,
         FASTAPI,
         FASTSTREAM,  # it publishes an event
+        RUNTIME,  # through the outbox
     }
 
 
@@ -151,16 +168,27 @@ def test_manifest_uses_the_producer_domain_and_the_registry(rule_runner: RuleRun
 
 
 def test_app_uses_the_service_domains(rule_runner: RuleRunner) -> None:
-    # Domain specs only: not the service's models.yaml, nor another service's specs.
+    # Domain specs: not the service's models.yaml; and of other services, those that subscribe
+    # to what it publishes (the app creates their consumer groups).
     assert inferred(rule_runner, BACKEND_APP) == {
         BACKEND_USERS,
         BACKEND_ORDERS,
+        NOTIFICATIONS_WELCOME,  # subscribes to user_registered, which users.yaml publishes
         ENGINE_FILES,
+        RUNTIME,
         FASTAPI,
         FASTSTREAM,
     }
     # tg_bot has a manifest but no domain spec.
-    assert inferred(rule_runner, TG_BOT_APP) == {ENGINE_FILES, FASTAPI, FASTSTREAM}
+    assert inferred(rule_runner, TG_BOT_APP) == {ENGINE_FILES, RUNTIME, FASTAPI, FASTSTREAM}
+    # A subscriber's app does not depend on the publishers.
+    assert inferred(rule_runner, NOTIFICATIONS_APP) == {
+        NOTIFICATIONS_WELCOME,
+        ENGINE_FILES,
+        RUNTIME,
+        FASTAPI,
+        FASTSTREAM,
+    }
 
 
 def test_registry(rule_runner: RuleRunner) -> None:

@@ -54,6 +54,8 @@ def rule_runner() -> RuleRunner:
             "engine/BUILD": 'specforge_engine(name="engine-files")',
             "engine/cli.py": "",
             "engine/templates/schemas.py.j2": "",
+            "runtime/BUILD": "python_sources()",
+            "runtime/__init__.py": "",
             "services/backend/src/backend/BUILD": "python_sources()",
             "services/backend/src/backend/main.py": dedent(
                 """\
@@ -68,6 +70,7 @@ def rule_runner() -> RuleRunner:
     rule_runner.set_options(
         [
             "--specforge-engine-files=engine:engine-files",
+            "--specforge-runtime=runtime",
             "--python-enable-resolves",
             f"--python-resolves={RESOLVES}",
             "--python-infer-use-rust-parser",

@@ -51,10 +51,14 @@ def test_events_domain_and_manifest() -> None:
         operations:
           create: {input: UserCreate, output: "list[UserRead]", events: {publish_on_success: done}}
           get: {params: [{name: id, type: UserId}], events: {subscribe: 7}}
+          hear: {input: UserRead, events: {subscribe: heard, publish_on_success: echoed}}
         """
     )
     assert scan(SpecKind.DOMAIN, domain) == SpecScan(
-        type_refs=frozenset({"UserCreate", "UserRead", "UserId"}), event_refs=frozenset({"done"})
+        type_refs=frozenset({"UserCreate", "UserRead", "UserId"}),
+        event_refs=frozenset({"done", "heard", "echoed"}),
+        events_published=frozenset({"done", "echoed"}),
+        events_subscribed=frozenset({"heard"}),
     )
     manifest = "consumes: [{service: backend, domain: users}, {service: 1, domain: x}, oops]\n"
     assert scan(SpecKind.MANIFEST, manifest) == SpecScan(consumes=(("backend", "users"),))

@@ -85,6 +85,7 @@ def only_error(error: ExecutionError) -> BaseException:
 # -- a small repo --------------------------------------------------------------------------
 
 ENGINE_FILES = "tools/src/specforge:engine-files"
+RUNTIME = "tools/src/specforge_runtime"
 FAKE_ENGINE = "tools/src/specforge:engine"
 
 REQUIREMENTS_BUILD = dedent(
@@ -344,6 +345,9 @@ FAKE_ENGINE_FILES: Dict[str, str] = {
         """
     ),
     "tools/src/specforge/__init__.py": "",
+    # What generated event code imports at run time (`[specforge].runtime`).
+    "tools/src/specforge_runtime/BUILD": "python_sources()",
+    "tools/src/specforge_runtime/__init__.py": "",
     "tools/src/specforge/cli.py": FAKE_CLI,
     # The real layout module: the fake writes where the engine does, by the same rules.
     "tools/src/specforge/layout.py": inspect.getsource(layout),
@@ -379,6 +383,7 @@ def engine_options(extra: Iterable[str] = ()) -> List[str]:
     return [
         f"--specforge-engine={FAKE_ENGINE}",
         f"--specforge-engine-files={ENGINE_FILES}",
+        f"--specforge-runtime={RUNTIME}",
         "--python-interpreter-constraints=['CPython>=3.9,<3.12']",
         "--python-bootstrap-search-path=['<PATH>', '<PYENV>']",
         *_pex_cli_args(),

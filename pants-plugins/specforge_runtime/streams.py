@@ -18,10 +18,13 @@ none of the older entries.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -31,6 +34,8 @@ from specforge_runtime.events import EVENT_ID_HEADER, EVENT_OPERATION_HEADER, RE
 if TYPE_CHECKING:
     from faststream.redis import RedisBroker
     from redis.asyncio import Redis as RedisClient
+
+log = logging.getLogger("specforge.streams")
 
 MAX_DELIVERIES_ENV = "EVENTS_MAX_DELIVERIES"
 DEFAULT_MAX_DELIVERIES = 5
@@ -321,3 +326,48 @@ async def trim(
         floor = min(floor, groups)
     removed = await redis.xtrim(stream, minid=_format_id(floor), approximate=approximate)
     return int(removed)
+
+
+async def _trim_forever(
+    redis: RedisClient, channels: Sequence[str], policy: Retention, interval: float
+) -> None:
+    while True:
+        for channel in channels:
+            try:
+                removed = await trim(redis, channel, policy)
+            except Exception as exc:  # a lost connection: the next round tries again
+                log.warning("trimming %s failed: %s", channel, exc)
+            else:
+                if removed:
+                    log.debug("trimmed %d entries of %s", removed, channel)
+        await asyncio.sleep(interval)
+
+
+@asynccontextmanager
+async def keep_trimmed(
+    broker: RedisBroker,
+    channels: Sequence[str],
+    policy: Retention | None = None,
+    interval: float | None = None,
+) -> AsyncIterator[None]:
+    """While the block runs, trim `channels` by `policy` (default: `Retention.from_env()`) every
+    `interval` seconds (default `$EVENTS_TRIM_INTERVAL`, else 60). The generated app of a
+    service runs it for the channels the service publishes. On FastStream's in-memory test
+    broker, which holds no streams, it does nothing."""
+    from redis.asyncio import Redis
+
+    policy = policy or Retention.from_env()
+    redis = await broker.connect()
+    if policy.keeps_everything or not isinstance(redis, Redis) or not channels:
+        yield
+        return
+    task = asyncio.create_task(
+        _trim_forever(redis, channels, policy, interval or trim_interval()),
+        name="specforge-stream-retention",
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

@@ -157,6 +157,7 @@ def test_worker_container_consumes_from_the_host_redis(images: dict[str, str]) -
             raise
         pytest.skip("no Redis on 127.0.0.1:6379")
     key = f"welcomes-{RUN_ID}"
+    event_id = ""
     c = Container(images["notifications"], {"REDIS_URL": url, "NOTIFICATIONS_KEY": key})
     try:
         deadline = time.monotonic() + 60
@@ -165,21 +166,26 @@ def test_worker_container_consumes_from_the_host_redis(images: dict[str, str]) -
             time.sleep(0.2)
         user = UserRead(id=77, name="Grace", created_at=datetime.now(UTC))
 
-        async def publish() -> None:
+        async def publish() -> str:
             broker = make_broker(url)
             await broker.connect()
-            await publish_user_registered(broker, user)
+            event = await publish_user_registered(broker, user)
             await broker.stop()
+            return event.id
 
-        asyncio.run(publish())
+        event_id = asyncio.run(publish())
         while not r.hexists(key, "77"):
             assert time.monotonic() < deadline, c.logs()
             time.sleep(0.2)
-        assert json.loads(r.hget(key, "77") or b"{}") == {"user_id": 77, "text": "Welcome, Grace!"}
+        assert json.loads(r.hget(key, "77") or b"{}") == {
+            "user_id": 77,
+            "text": "Welcome, Grace!",
+            "event_id": event_id,
+        }
         c.assert_non_root()
     finally:
         c.stop()
-        r.delete(key)
+        r.delete(key, f"{key}:event:{event_id}")
 
 
 def test_tg_bot_and_frontend_containers_start_as_non_root(images: dict[str, str]) -> None:

@@ -78,9 +78,7 @@ async def test_an_event_is_recorded_in_the_writers_transaction(
 ) -> None:
     event = await record(outbox, engine, Thing(id=1, name="a"))
     assert event.channel == CHANNEL and event.operation == OPERATION
-    assert await rows(engine) == [
-        (event.id, CHANNEL, OPERATION, '{"id":1,"name":"a"}', False, 0)
-    ]
+    assert await rows(engine) == [(event.id, CHANNEL, OPERATION, '{"id":1,"name":"a"}', False, 0)]
     assert await outbox.pending() == 1
 
 

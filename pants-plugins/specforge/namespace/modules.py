@@ -146,6 +146,8 @@ APP_MODULE = BROKER_IMPORTS | {
     "publish_event",
     "declare_consumers",
     "_CONSUMERS",
+    "_PUBLISHED",
+    "keep_trimmed",
     "Outbox",
 }
 # What renderers import through `render.common.Imports` (aliased on a clash); the rest of each
@@ -177,6 +179,7 @@ IMPORTED = (
         "EventInfo",
         "Outbox",
         "stage_event",
+        "keep_trimmed",
     }
 )
 ALL_MODULES = (

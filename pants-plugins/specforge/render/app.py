@@ -32,9 +32,11 @@ class DomainView:
 
 def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str]:
     domains = project.domains_of(service)
-    # (`Outbox` is imported through `imports` itself.)
+    # (`Outbox` and `keep_trimmed` are imported through `imports` itself.)
     imports = Imports(
-        reserved=frozenset((namespace.APP_MODULE - {"Outbox"}) | {d.name for d in domains})
+        reserved=frozenset(
+            (namespace.APP_MODULE - {"Outbox", "keep_trimmed"}) | {d.name for d in domains}
+        )
     )
     views: list[DomainView] = []
     module_imports: list[ModuleImport] = []
@@ -106,6 +108,11 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
     # a handler does.
     worker_outbox = any(d.subscribers_publish for d in views)
     app_outbox = worker_outbox or any(d.publishes for d in views)
+    # The streams of the events the service publishes are trimmed while it runs (Redis).
+    trimmed = b.trims_streams and bool(channels)
+    keep_trimmed = imports.add(layout.RUNTIME_STREAMS, "keep_trimmed") if trimmed else None
+    app_background = bool(consumers) or trimmed or app_outbox
+    worker_background = bool(consumers) or trimmed or worker_outbox
     source = render(
         "app.py.j2",
         header=header(files or layout.spec_dir(service) + "/"),
@@ -120,6 +127,10 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
         channels=channels,
         app_outbox=app_outbox,
         consumers=consumers,
+        trimmed=trimmed,
+        keep_trimmed=keep_trimmed,
+        app_background=app_background,
+        worker_background=worker_background,
         worker_outbox=worker_outbox,
         outbox_class=imports.add(layout.RUNTIME_OUTBOX, "Outbox") if app_outbox else None,
         allow=[(path, sorted(methods)) for path, methods in sorted(allow.items())],

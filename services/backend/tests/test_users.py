@@ -4,11 +4,14 @@ the test of `user_registered`."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 
 from httpx2 import AsyncClient, Response
 
 from shared.generated.events import make_broker, subscribe_user_registered
 from shared.generated.schemas import UserRead
+from specforge_runtime.events import EventInfo
 
 
 async def create(client: AsyncClient, **fields: object) -> dict[str, object]:
@@ -79,11 +82,15 @@ async def test_list_filters_and_paging(client: AsyncClient) -> None:
     assert names(await client.get("/users", params={"limit": 2, "offset": 1})) == ["Alan", "Grace"]
 
 
-async def test_create_publishes_user_registered(redis_client_http: AsyncClient) -> None:
-    received: list[UserRead] = []
+async def test_create_publishes_user_registered(
+    redis_client_http: AsyncClient, tmp_path: Path
+) -> None:
+    """Through the outbox: the event recorded with the user is published by the relay, with
+    its id and the operation that produced it."""
+    received: list[tuple[UserRead, EventInfo]] = []
 
-    async def observe(user: UserRead) -> None:
-        received.append(user)
+    async def observe(user: UserRead, event: EventInfo) -> None:
+        received.append((user, event))
 
     observer = make_broker()  # $REDIS_URL: this suite's Redis database
     subscribe_user_registered(observer, observe, group="test-observer")
@@ -96,4 +103,22 @@ async def test_create_publishes_user_registered(redis_client_http: AsyncClient) 
             await asyncio.sleep(0.05)
     finally:
         await observer.stop()
-    assert [u.model_dump(mode="json") for u in received] == [user]
+    assert [u.model_dump(mode="json") for u, _ in received] == [user]
+    [(_, event)] = received
+    assert event.operation == "backend/users.create_user"
+    assert outbox_rows(tmp_path) == [(event.id, "users.registered", 1)]
+
+
+def outbox_rows(tmp_path: Path) -> list[tuple[str, str, int]]:
+    """The outbox's events: id, channel, and whether the relay published it."""
+    with sqlite3.connect(tmp_path / "backend.sqlite3") as db:
+        return db.execute(
+            "SELECT event_id, channel, published_at IS NOT NULL FROM specforge_outbox ORDER BY seq"
+        ).fetchall()
+
+
+async def test_a_create_that_fails_records_no_event(client: AsyncClient, tmp_path: Path) -> None:
+    await create(client, name="Ada", email="ada@example.com")
+    conflict = await client.post("/users", json={"name": "Ada", "email": "ada@example.com"})
+    assert conflict.status_code == 409
+    assert [channel for _, channel, _ in outbox_rows(tmp_path)] == ["users.registered"]

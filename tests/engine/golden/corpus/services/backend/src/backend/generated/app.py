@@ -42,8 +42,11 @@ from shared.generated.events import (
     publish_event,
 )
 from specforge_runtime.outbox import Outbox
+from specforge_runtime.streams import keep_trimmed
 
 SERVICE = "backend"
+# The channels of the events this service publishes, trimmed while it runs (see `keep_trimmed`).
+_PUBLISHED = (USER_REGISTERED,)
 # The consumer groups of the events this service publishes: the services whose specs subscribe
 # to them. They are created before the service publishes (see `declare_consumers`).
 _CONSUMERS: dict[str, tuple[str, ...]] = {
@@ -120,11 +123,12 @@ def create_app(
         async with _open_controllers(notes, oddities, users):
             await events.start()
             try:
-                await declare_consumers(events, _CONSUMERS)
-                async with AsyncExitStack() as relay:
-                    if outbox is not None:  # the relay publishes while the broker is connected
+                async with AsyncExitStack() as background:  # while the broker is connected
+                    await declare_consumers(events, _CONSUMERS)  # before anything is published
+                    await background.enter_async_context(keep_trimmed(events, _PUBLISHED))
+                    if outbox is not None:  # its relay publishes the events recorded in it
                         publish = functools.partial(publish_event, events)
-                        await relay.enter_async_context(outbox.running(publish))
+                        await background.enter_async_context(outbox.running(publish))
                     yield
             finally:
                 await events.stop()
@@ -167,8 +171,15 @@ def create_worker(
         async with _open_controllers(notes, oddities, users):
             yield
 
-    # Once the broker is connected, before the worker publishes: the consumer groups.
-    async def on_started() -> None:
-        await declare_consumers(events, _CONSUMERS)
+    background = AsyncExitStack()  # what runs while the broker is connected
 
-    return FastStream(events, lifespan=lifespan, after_startup=[on_started])
+    async def on_started() -> None:
+        await declare_consumers(events, _CONSUMERS)  # before anything is published
+        await background.enter_async_context(keep_trimmed(events, _PUBLISHED))
+
+    async def on_stopping() -> None:
+        await background.aclose()
+
+    return FastStream(
+        events, lifespan=lifespan, after_startup=[on_started], on_shutdown=[on_stopping]
+    )
