@@ -43,7 +43,7 @@ def eventually(check: Callable[[], bool], what: str, timeout: float = 60) -> Non
 
 
 def publish(
-    redis_url: str, publisher: Callable[[Any, Any], Awaitable[None]], message: object
+    redis_url: str, publisher: Callable[[Any, Any], Awaitable[object]], message: object
 ) -> None:
     async def run() -> None:
         broker = make_broker(redis_url)

@@ -85,11 +85,13 @@ async def test_an_event_is_recorded_in_the_writers_transaction(
 async def test_a_rolled_back_transaction_takes_its_event_with_it(
     outbox: Outbox, engine: AsyncEngine
 ) -> None:
-    with stage_event(outbox, OPERATION, CHANNEL, Thing):
-        with pytest.raises(RuntimeError, match="write failed"):
-            async with engine.begin() as conn:
-                await record_event(conn, Thing(id=1, name="a"))
-                raise RuntimeError("write failed")
+    with (
+        stage_event(outbox, OPERATION, CHANNEL, Thing),
+        pytest.raises(RuntimeError, match="write failed"),
+    ):
+        async with engine.begin() as conn:
+            await record_event(conn, Thing(id=1, name="a"))
+            raise RuntimeError("write failed")
     assert await rows(engine) == []
 
 
@@ -97,11 +99,15 @@ async def test_misuse_is_an_outbox_error(outbox: Outbox, engine: AsyncEngine) ->
     async with engine.begin() as conn:
         with pytest.raises(OutboxError, match="publish_on_success"):
             await record_event(conn, Thing(id=1, name="a"))  # no operation in flight
-        with stage_event(None, OPERATION, CHANNEL, Thing):
-            with pytest.raises(OutboxError, match="the app has none"):
-                await record_event(conn, Thing(id=1, name="a"))
+        with (
+            stage_event(None, OPERATION, CHANNEL, Thing),
+            pytest.raises(OutboxError, match="the app has none"),
+        ):
+            await record_event(conn, Thing(id=1, name="a"))
         with stage_event(outbox, OPERATION, CHANNEL, Thing):
-            with pytest.raises(OutboxError, match="publishes Thing on 'things.created', not Other"):
+            with pytest.raises(
+                OutboxError, match=r"publishes Thing on 'things\.created', not Other"
+            ):
                 await record_event(conn, Other(id=1))
             await record_event(conn, Thing(id=1, name="a"))
             with pytest.raises(OutboxError, match="recorded its event twice"):
@@ -111,9 +117,11 @@ async def test_misuse_is_an_outbox_error(outbox: Outbox, engine: AsyncEngine) ->
 async def test_an_operation_that_does_not_record_its_event_is_logged(
     outbox: Outbox, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, "specforge.outbox"):
-        with stage_event(outbox, OPERATION, CHANNEL, Thing) as staged:
-            pass
+    with (
+        caplog.at_level(logging.ERROR, "specforge.outbox"),
+        stage_event(outbox, OPERATION, CHANNEL, Thing) as staged,
+    ):
+        pass
     assert not staged.recorded
     assert "contract violation: svc/things.create_thing returned without recording" in caplog.text
     caplog.clear()

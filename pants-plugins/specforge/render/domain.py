@@ -284,7 +284,7 @@ def operation_view(
     params += [param_view(p, namer, router=router) for p in op.query_params]
     if not router and op.subscribe is not None:
         # The controller's method gets each event's identity (`None` when called over HTTP).
-        event_info = namer.imports.add(layout.RUNTIME_EVENTS, "EventInfo")
+        event_info = py("{}", namer.imports.add(layout.RUNTIME_EVENTS, "EventInfo"))
         if op.rest is None:
             params.append(ParamView(Ident("event"), event_info, None, True, event_info))
         else:

@@ -53,5 +53,6 @@ async def test_events_are_deduplicated_by_id_not_by_content(redis: Redis) -> Non
     first, second = EventInfo.new("users.registered"), EventInfo.new("users.registered")
     await welcome.send_welcome(user, event=first)
     await welcome.send_welcome(user, event=second)
-    assert json.loads(await redis.hget("welcomes", "9"))["event_id"] == first.id
+    stored = await redis.hget("welcomes", "9")
+    assert isinstance(stored, bytes) and json.loads(stored)["event_id"] == first.id
     assert await redis.get("welcomes:duplicates") is None
