@@ -7,8 +7,11 @@
     python -m specforge_runtime trim users.registered --maxlen 10000
 
 Under Pants: `./pants run pants-plugins/specforge_runtime:events -- dead-letters list`.
-The server is `--redis-url`, else `$REDIS_URL`, else redis://127.0.0.1:6379. Exit status: 0,
-1 when a named dead letter does not exist, 2 for a usage error, 3 when Redis cannot be reached.
+The server is `--redis-url`, else `$REDIS_URL`, else redis://127.0.0.1:6379. `show`, `replay`
+and `drop` take only the streams that dead-lettering recorded (those `list` shows), and replay
+each letter to the channel and group of its stream. Exit status: 0; 1 when a named dead letter
+does not exist, or a letter does not belong to its stream (it is left as it is); 2 for a usage
+error; 3 when Redis cannot be reached; 4 when Redis refuses a command.
 """
 
 from __future__ import annotations
@@ -17,17 +20,29 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from specforge_runtime import streams
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     show = dl_commands.add_parser("show", help="the dead letters of a stream, as JSON lines")
     show.add_argument("stream")
     show.add_argument("ids", nargs="*", help="only these dead letters (default: the oldest)")
-    show.add_argument("--count", type=int, default=20, help="how many (default: %(default)s)")
+    show.add_argument(
+        "--count", type=_positive, default=20, help="how many (default: %(default)s)"
+    )
     replay = dl_commands.add_parser(
         "replay",
         help="publish dead letters again on their channel, for their group only, then drop them",
@@ -66,8 +83,12 @@ def _parser() -> argparse.ArgumentParser:
         "acknowledged",
     )
     trim.add_argument("streams", nargs="+")
-    trim.add_argument("--maxlen", type=int, default=None, help="keep at most this many entries")
-    trim.add_argument("--max-age", type=int, default=None, help="keep entries younger (seconds)")
+    trim.add_argument(
+        "--maxlen", type=_positive, default=None, help="keep at most this many entries"
+    )
+    trim.add_argument(
+        "--max-age", type=_positive, default=None, help="keep entries younger (seconds)"
+    )
     trim.add_argument("--exact", action="store_true", help="trim exactly (default: MINID ~)")
     return parser
 
@@ -101,12 +122,21 @@ async def _replay(url: str, letters: Sequence[streams.DeadLetter]) -> None:
     try:
         for letter in letters:
             await streams.replay(broker, letter)
+            # JSON strings: what came off the broker never reaches the terminal raw.
             print(
-                f"replayed {letter.id} (event {letter.event_id}) to {letter.channel} "
-                f"for group {letter.group}"
+                f"replayed {letter.id} (event {json.dumps(letter.event_id)}) to "
+                f"{json.dumps(letter.channel)} for group {json.dumps(letter.group)}"
             )
     finally:
         await broker.stop()
+
+
+_ENTRY_ID = re.compile(r"[0-9]{1,20}(-[0-9]{1,20})?")
+
+
+def _usage(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -125,6 +155,12 @@ async def _run(args: argparse.Namespace) -> int:
             for stream, channel, group, size in await streams.dead_letter_streams(redis):
                 print(f"{stream}\tchannel={channel}\tgroup={group}\t{size}")
             return 0
+        index = await streams.dead_letter_index(redis)
+        if args.stream not in index:
+            return _usage(f"{args.stream}: not a dead-letter stream (see `dead-letters list`)")
+        bad = [i for i in args.ids if not _ENTRY_ID.fullmatch(i)]
+        if bad:
+            return _usage(f"{args.stream}: not a stream entry id: {', '.join(map(repr, bad))}")
         if args.action == "drop":
             removed = await redis.xdel(args.stream, *args.ids)
             print(f"{args.stream}: {removed} dropped")
@@ -139,9 +175,17 @@ async def _run(args: argparse.Namespace) -> int:
         if args.action == "show":
             for letter in letters:
                 print(_letter_json(letter))
-        else:
-            await _replay(args.redis_url, letters)
-        return 1 if missing else 0
+            return 1 if missing else 0
+        channel, group = index[args.stream]
+        stray = [x for x in letters if (x.channel, x.group) != (channel, group)]
+        for letter in stray:
+            print(
+                f"{args.stream}: {letter.id} is not a dead letter of channel "
+                f"{json.dumps(channel)} and group {json.dumps(group)}; left as it is",
+                file=sys.stderr,
+            )
+        await _replay(args.redis_url, [x for x in letters if x not in stray])
+        return 1 if missing or stray else 0
     finally:
         await redis.aclose()
 
@@ -154,6 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (Not the URL itself: it may hold a password.)
         print(f"specforge_runtime: cannot reach Redis: {exc}", file=sys.stderr)
         return 3
+    except RedisError as exc:
+        print(f"specforge_runtime: Redis refused: {exc}", file=sys.stderr)
+        return 4
     except ValueError as exc:
         print(f"specforge_runtime: {exc}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ an `EventInfo` to each handler, so that a handler can deduplicate redeliveries b
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,10 @@ EVENT_OPERATION_HEADER = "event-operation"
 # Set on a dead letter replayed to one consumer group (see `specforge_runtime.streams`): the
 # subscribers of every other group acknowledge it without calling their handlers.
 REPLAY_GROUP_HEADER = "event-replay-group"
+# What a received id or operation must look like to be taken: printable ASCII without spaces,
+# bounded (headers come from whoever can publish on the broker; ids reach logs and terminals).
+_ID = re.compile(r"[!-~]{1,128}")
+_OPERATION = re.compile(r"[!-~]{1,512}")
 
 
 def new_event_id() -> str:
@@ -58,13 +63,18 @@ class EventInfo:
         channel: str,
         fallback_id: str,
     ) -> EventInfo:
-        """The identity of a received event. An event without an `event-id` header (published by
-        a producer that predates it, or not by specforge's code) is known by `fallback_id`, the
-        broker's own id of the message, which is stable across its redeliveries."""
+        """The identity of a received event. An event without a usable `event-id` header
+        (published by a producer that predates it, or not by specforge's code, or one that is
+        not printable ASCII of at most 128 characters) is known by `fallback_id`, the broker's
+        own id of the message, which must be stable across its redeliveries."""
         event_id = headers.get(EVENT_ID_HEADER)
         operation = headers.get(EVENT_OPERATION_HEADER)
         return cls(
-            id=event_id if isinstance(event_id, str) and event_id else fallback_id,
+            id=event_id if isinstance(event_id, str) and _ID.fullmatch(event_id) else fallback_id,
             channel=channel,
-            operation=operation if isinstance(operation, str) and operation else None,
+            operation=(
+                operation
+                if isinstance(operation, str) and _OPERATION.fullmatch(operation)
+                else None
+            ),
         )

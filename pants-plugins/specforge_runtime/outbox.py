@@ -27,14 +27,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -44,6 +44,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
     delete,
     func,
     insert,
@@ -74,6 +75,13 @@ outbox_table = Table(
     Column("last_error", Text, nullable=True),
 )
 
+# The largest event JSON `record_event` takes: below the default message limits of NATS (1 MiB)
+# and Kafka (1 MB), with room for headers. An event no broker would take is refused while its
+# transaction can still roll back, rather than blocking the relay after the answer.
+DEFAULT_MAX_PAYLOAD = 900_000
+# The PostgreSQL advisory lock that one relay holds while it publishes (an arbitrary constant).
+RELAY_LOCK_KEY = 0x5F0B0C5
+
 # Publishes one stored event: channel, its JSON body, its identity. The generated events module's
 # `publish_event` is one (bound to a broker).
 Publish = Callable[[str, bytes, EventInfo], Awaitable[None]]
@@ -95,7 +103,11 @@ class StagedEvent:
     operation: str
     channel: str
     message_type: type[BaseModel]
-    event: EventInfo | None = None  # set by `record_event`: the event is in the outbox
+    # The ids `record_event` inserted, in order (a transaction retried after a failed commit
+    # records again); at the scope's end, the one that committed.
+    attempts: list[EventInfo] = field(default_factory=list)
+    event: EventInfo | None = None  # the event committed to the outbox, known at the end
+    closed: bool = False
 
     @property
     def recorded(self) -> bool:
@@ -105,25 +117,41 @@ class StagedEvent:
 _staged: ContextVar[StagedEvent | None] = ContextVar("specforge_staged_event", default=None)
 
 
-@contextmanager
-def stage_event(
+@asynccontextmanager
+async def stage_event(
     outbox: Outbox | None, operation: str, channel: str, message_type: type[BaseModel]
-) -> Iterator[StagedEvent]:
+) -> AsyncIterator[StagedEvent]:
     """The scope of one `publish_on_success` operation: inside it, `record_event` records the
-    operation's event. On a normal exit, a recorded event wakes the relay; an event not recorded
-    while the app has an outbox is a contract violation, logged (the caller then publishes it
-    directly)."""
+    operation's event. At its normal end, the scope asks the database which recorded event
+    committed (a savepoint or a transaction rolled back after `record_event` takes its row
+    with it): that one is `staged.event`, and wakes the relay. When none did, `staged.event`
+    is None and the caller publishes the event itself; while the app has an outbox, that is a
+    contract violation, logged."""
     staged = StagedEvent(outbox, operation, channel, message_type)
     token = _staged.set(staged)
     try:
         yield staged
     finally:
+        staged.closed = True
         _staged.reset(token)
-    if staged.event is not None and outbox is not None:
+    if outbox is None:
+        return
+    committed = await outbox.committed([e.id for e in staged.attempts])
+    events = [e for e in staged.attempts if e.id in committed]
+    if events:
+        staged.event = events[-1]
         outbox.wake()
-    elif outbox is not None:
+    if len(events) > 1:
         log.error(
-            "contract violation: %s returned without recording its event on %r in the outbox "
+            "contract violation: %s committed %d events on %r (one per operation); consumers "
+            "get each of them",
+            operation,
+            len(events),
+            channel,
+        )
+    elif not events:
+        log.error(
+            "contract violation: %s returned without committing its event on %r in the outbox "
             "(`await record_event(session, result)` in its transaction); published directly, "
             "so the event is lost if the process dies now",
             operation,
@@ -131,31 +159,38 @@ def stage_event(
         )
 
 
-async def record_event(session: AsyncSession | AsyncConnection, message: BaseModel) -> EventInfo:
+async def record_event(session: AsyncSession | AsyncConnection, message: object) -> EventInfo:
     """Record the event of the operation in flight, `message`, in `session`'s transaction.
 
     Call it from a controller's `publish_on_success` operation, before the transaction commits,
-    with the value the operation returns. Raises `OutboxError` outside such an operation, when
-    the app has no outbox, when the event is recorded twice, or when `message` is not the
-    event's message type.
+    with the value the operation returns (a model, or what validates as one). Raises
+    `OutboxError` outside such an operation (or after it returned), when the app has no
+    outbox, when `message` is not a valid event message, or when its JSON exceeds the
+    outbox's `max_payload`.
     """
     staged = _staged.get()
-    if staged is None:
+    if staged is None or staged.closed:
         raise OutboxError(
             "record_event() is for an operation with `publish_on_success`, called by its "
-            "generated route or subscriber"
+            "generated route or subscriber, before the operation returns"
         )
     if staged.outbox is None:
         raise OutboxError(
             f"{staged.operation} records its event in an outbox, but the app has none: pass "
             "`outbox=Outbox(engine)` to create_app() or create_worker()"
         )
-    if staged.event is not None:
-        raise OutboxError(f"{staged.operation} recorded its event twice")
-    if not isinstance(message, staged.message_type):
+    try:
+        valid = staged.message_type.model_validate(message)
+    except ValidationError as exc:
         raise OutboxError(
             f"{staged.operation} publishes {staged.message_type.__name__} on "
-            f"{staged.channel!r}, not {type(message).__name__}"
+            f"{staged.channel!r}, not {type(message).__name__}: {exc}"
+        ) from exc
+    payload = valid.model_dump_json(by_alias=True)
+    if len(payload.encode()) > staged.outbox.max_payload:
+        raise OutboxError(
+            f"{staged.operation}: the event's JSON is {len(payload.encode())} bytes, more than "
+            f"the outbox's max_payload ({staged.outbox.max_payload}); no broker would take it"
         )
     event = EventInfo(id=new_event_id(), channel=staged.channel, operation=staged.operation)
     await session.execute(
@@ -163,12 +198,12 @@ async def record_event(session: AsyncSession | AsyncConnection, message: BaseMod
             event_id=event.id,
             channel=event.channel,
             operation=event.operation,
-            payload=message.model_dump_json(by_alias=True),
+            payload=payload,
             created_at=_now(),
             attempts=0,
         )
     )
-    staged.event = event
+    staged.attempts.append(event)
     return event
 
 
@@ -195,6 +230,7 @@ class Outbox:
         retry_initial: float = 0.05,
         retry_max: float = 5.0,
         keep_published: timedelta = timedelta(hours=1),
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -205,9 +241,11 @@ class Outbox:
         self.retry_initial = retry_initial
         self.retry_max = retry_max
         self.keep_published = keep_published
+        self.max_payload = max_payload
         self._wakeup: asyncio.Event | None = None
         self._pruned_at: datetime | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         """Have the relay look for new events now."""
@@ -217,6 +255,16 @@ class Outbox:
     async def ensure_table(self) -> None:
         async with self.engine.begin() as conn:
             await conn.run_sync(metadata.create_all, tables=[outbox_table])
+
+    async def committed(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of `event_ids` are in the outbox table (committed)."""
+        if not event_ids:
+            return set()
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(outbox_table.c.event_id).where(outbox_table.c.event_id.in_(event_ids))
+            )
+            return {str(r[0]) for r in rows}
 
     async def pending(self) -> int:
         """How many recorded events are not published yet."""
@@ -233,12 +281,13 @@ class Outbox:
 
         Stops at the first event that fails to publish (so that events keep their order),
         counting the attempt on it, and raises that error after marking the ones before it.
-        Where the database can skip locked rows (PostgreSQL, MySQL), the batch stays locked
-        while it is published, so that other instances' relays take other rows. Elsewhere
-        (SQLite) no transaction is held while publishing, which could take long while the
-        broker is unreachable: a writer would wait for it.
+        On PostgreSQL, a relay publishes while holding a transaction-scoped advisory lock, so
+        that one relay of all the instances on the database publishes at a time, in order (the
+        others find the lock taken and publish nothing this round). Elsewhere (SQLite) no
+        transaction is held while publishing, which could take long while the broker is
+        unreachable (a writer would wait for it): run one relay per database there.
         """
-        locking = self.engine.dialect.name in ("postgresql", "mysql", "mariadb")
+        locking = self.engine.dialect.name == "postgresql"
         query = (
             select(
                 outbox_table.c.seq,
@@ -253,7 +302,12 @@ class Outbox:
         )
         if locking:
             async with self.engine.begin() as conn:
-                rows = (await conn.execute(query.with_for_update(skip_locked=True))).all()
+                locked = await conn.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RELAY_LOCK_KEY}
+                )
+                if not locked:
+                    return 0  # another instance's relay is publishing
+                rows = (await conn.execute(query)).all()
                 count, failure = await self._publish(conn, rows, publish)
         else:
             async with self.engine.connect() as conn:
@@ -306,22 +360,34 @@ class Outbox:
         return int(result.rowcount or 0)
 
     async def run(self, publish: Publish) -> None:
-        """Relay until cancelled (the table must exist: see `running`)."""
+        """Relay until `stop()` (or cancelled); the table must exist (see `running`)."""
         if self._wakeup is None:
             self._wakeup = asyncio.Event()
         wakeup = self._wakeup
         delay = self.retry_initial
         failing_since: datetime | None = None
-        while True:
+        failures = 0
+        while not self._stopping:
             wakeup.clear()
             try:
                 count = await self.relay_once(publish)
             except Exception as exc:
+                failures += 1
                 if failing_since is None:
                     failing_since = _now()
-                    log.warning("outbox: publishing failed, retrying with backoff: %s", exc)
-                # Full jitter: instances that failed together do not retry together.
-                await asyncio.sleep(random.uniform(0, delay))
+                # The 1st, 2nd, 4th, 8th... failure in a row: an outage is logged, and so is an
+                # event that no retry will publish, without flooding the log.
+                if failures & (failures - 1) == 0:
+                    log.warning(
+                        "outbox: publishing failed %d time(s) in a row, retrying with backoff "
+                        "(the oldest pending event's last_error says why): %s",
+                        failures,
+                        exc,
+                    )
+                # Full jitter: instances that failed together do not retry together. (A
+                # wake-up, which `stop()` sends too, ends the wait early.)
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(wakeup.wait(), random.uniform(0, delay))
                 delay = min(delay * 2, self.retry_max)
                 continue
             if failing_since is not None:
@@ -330,6 +396,7 @@ class Outbox:
                     (_now() - failing_since).total_seconds(),
                 )
                 failing_since = None
+            failures = 0
             delay = self.retry_initial
             if count == self.batch_size:
                 continue  # more may be waiting
@@ -353,17 +420,26 @@ class Outbox:
         if self.create_table:
             await self.ensure_table()
         self._wakeup = asyncio.Event()
+        self._stopping = False
         self._task = asyncio.create_task(self.run(publish), name="specforge-outbox-relay")
 
-    async def stop(self) -> None:
-        """Stop the relay; events it has not published stay in the table for the next start."""
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Stop the relay once the batch it is publishing is published and marked (so that a
+        restart does not publish it again), cancelling it after `timeout` seconds (a broker
+        that hangs). Events it has not published stay in the table for the next start."""
         task, self._task = self._task, None
         if task is None:
             return
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
-        self._wakeup = None
+        self._stopping = True
+        self.wake()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        finally:
+            self._wakeup = None
 
     @asynccontextmanager
     async def running(self, publish: Publish) -> AsyncIterator[None]:

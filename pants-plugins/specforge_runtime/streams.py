@@ -34,6 +34,7 @@ from specforge_runtime.events import EVENT_ID_HEADER, EVENT_OPERATION_HEADER, RE
 if TYPE_CHECKING:
     from faststream.redis import RedisBroker
     from redis.asyncio import Redis as RedisClient
+    from redis.typing import EncodableT, FieldT
 
 log = logging.getLogger("specforge.streams")
 
@@ -46,6 +47,7 @@ TRIM_INTERVAL_ENV = "EVENTS_TRIM_INTERVAL"  # seconds between trims by a publish
 DEFAULT_TRIM_INTERVAL = 60.0
 DEAD_LETTERS_INDEX = "specforge:dead-letters"
 ERROR_TEXT_LIMIT = 2000
+TRIM_BATCH = 10_000  # entries read per trim round to find where the policy cuts
 
 
 def _env_int(name: str, default: int | None, minimum: int) -> int | None:
@@ -75,6 +77,10 @@ def dead_letter_stream(channel: str, group: str) -> str:
 
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _count(text: str) -> int:
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else 0
 
 
 def _bytes(value: bytes | str) -> bytes:
@@ -132,7 +138,7 @@ class DeadLetter:
             event_id=_text(f["event-id"]) if "event-id" in f else None,
             operation=_text(f["operation"]) if "operation" in f else None,
             entry_id=_text(f.get("entry-id", b"")),
-            deliveries=int(_text(f.get("deliveries", b"0")) or 0),
+            deliveries=_count(_text(f.get("deliveries", b"0"))),
             error=_text(f.get("error", b"")),
             failed_at=_text(f.get("failed-at", b"")),
             body=_bytes(f.get("body", b"")),
@@ -154,7 +160,7 @@ async def dead_letter(
     """Move a failed message of `channel` to `group`'s dead letters and acknowledge it, in one
     transaction. Returns the dead-letter stream."""
     stream = dead_letter_stream(channel, group)
-    fields: dict[str, str | bytes] = {
+    fields: dict[FieldT, EncodableT] = {
         "channel": channel,
         "group": group,
         "entry-id": _text(entry_id),
@@ -171,24 +177,40 @@ async def dead_letter(
     if isinstance(operation, str):
         fields["operation"] = operation
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.xadd(stream, fields)  # type: ignore[arg-type]
+        pipe.xadd(stream, fields)
         pipe.hset(DEAD_LETTERS_INDEX, stream, json.dumps([channel, group]))
         pipe.xack(channel, group, entry_id)
         await pipe.execute()
     return stream
 
 
-async def dead_letter_streams(redis: RedisClient) -> list[tuple[str, str, str, int]]:
-    """Every dead-letter stream: (stream, channel, group, how many letters it holds)."""
-    index = await redis.hgetall(DEAD_LETTERS_INDEX)
-    out = []
-    for stream_b, where in sorted(index.items()):
+async def dead_letter_index(redis: RedisClient) -> dict[str, tuple[str, str]]:
+    """The dead-letter streams that dead-lettering recorded: stream -> (channel, group). An
+    entry that is not what `dead_letter` writes (someone else's) is left out."""
+    out: dict[str, tuple[str, str]] = {}
+    for stream_b, where in (await redis.hgetall(DEAD_LETTERS_INDEX)).items():
         stream = _text(stream_b)
         try:
-            channel, group = json.loads(where)
+            pair = json.loads(where)
         except ValueError:
             continue
-        out.append((stream, str(channel), str(group), int(await redis.xlen(stream))))
+        if (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and all(isinstance(p, str) and p for p in pair)
+            and stream == dead_letter_stream(pair[0], pair[1])
+        ):
+            out[stream] = (pair[0], pair[1])
+    return out
+
+
+async def dead_letter_streams(redis: RedisClient) -> list[tuple[str, str, str, int]]:
+    """Every dead-letter stream: (stream, channel, group, how many letters it holds)."""
+    out = []
+    for stream, (channel, group) in sorted((await dead_letter_index(redis)).items()):
+        if await redis.type(stream) not in (b"stream", "stream"):
+            continue  # gone, or replaced by something that is not a stream
+        out.append((stream, channel, group, int(await redis.xlen(stream))))
     return out
 
 
@@ -224,6 +246,8 @@ async def replay(broker: RedisBroker, letter: DeadLetter) -> None:
     """Publish a dead letter again on its channel, for its group only (the subscribers of the
     other groups acknowledge it without handling it), then delete it from the dead letters.
     A crash in between leaves it in both: replayed again, it is a redelivery of one event id."""
+    if not letter.channel or not letter.group:
+        raise ValueError(f"dead letter {letter.id} of {letter.stream} names no channel or group")
     await broker.publish(letter.body, stream=letter.channel, headers=replay_headers(letter))
     redis = await broker.connect()
     await redis.xdel(letter.stream, letter.id)
@@ -244,6 +268,8 @@ def _format_id(entry_id: tuple[int, int]) -> str:
 
 
 def _after(entry_id: tuple[int, int]) -> tuple[int, int]:
+    if entry_id[1] >= 2**64 - 1:  # the last sequence of a millisecond
+        return (entry_id[0] + 1, 0)
     return (entry_id[0], entry_id[1] + 1)
 
 
@@ -300,10 +326,14 @@ async def _policy_floor(
 ) -> tuple[int, int] | None:
     """The oldest entry id the policy keeps; None when it keeps every entry."""
     floor: tuple[int, int] | None = None
-    if policy.maxlen is not None and await redis.xlen(stream) > policy.maxlen:
-        newest = await redis.xrevrange(stream, "+", "-", count=policy.maxlen)
-        if newest:
-            floor = _parse_id(newest[-1][0])
+    excess = await redis.xlen(stream) - policy.maxlen if policy.maxlen is not None else 0
+    if excess > 0:
+        # The entry after the `excess` oldest is the oldest to keep: read up to it, not the
+        # `maxlen` newest. A large excess goes over several rounds, a bounded read each.
+        oldest = await redis.xrange(stream, "-", "+", count=min(excess + 1, TRIM_BATCH)) or []
+        ids = [_parse_id(entry_id) for entry_id, _ in oldest]
+        if ids:
+            floor = ids[-1] if len(ids) == excess + 1 else _after(ids[-1])
     if policy.max_age is not None:
         by_age = (int(time.time() * 1000) - policy.max_age * 1000, 0)
         floor = by_age if floor is None else max(floor, by_age)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +235,66 @@ async def test_a_message_that_is_not_a_valid_event_moves_to_the_dead_letters(
         assert letter.error.startswith("ValidationError: ")
         assert letter.deliveries == 2 and letter.event_id is None  # not published by specforge
         assert called == []
+    finally:
+        await broker.stop()
+        await client.aclose()
+
+
+async def test_entries_faststream_cannot_read_reach_the_dead_letters_too(
+    generated: Path, flushed_redis: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries written by anyone with access to the stream: headers that are not a mapping,
+    field names that are not UTF-8, hostile ids. None may fail before the handler forever
+    (which would also pin the stream's retention); each ends in the dead letters, and good
+    events keep flowing. An event without a usable id is known by its stream entry, the same
+    on every delivery."""
+    monkeypatch.setenv("EVENTS_RECLAIM_AFTER_MS", "100")
+    monkeypatch.setenv("EVENTS_MAX_DELIVERIES", "2")
+    import redis.asyncio as aredis
+
+    from specforge_runtime import streams
+
+    ev, s = load("shared.generated.events"), load("shared.generated.schemas")
+    seen: list[Any] = []
+    failing_ids: list[str] = []
+
+    async def handler(message: Any, event: Any) -> None:
+        if message.id == 13:
+            failing_ids.append(event.id)
+            raise RuntimeError("unlucky")
+        seen.append(message.id)
+
+    broker = ev.make_broker(REDIS_URL)
+    ev.subscribe_user_registered(broker, handler, group="tough")
+    client = aredis.Redis.from_url(REDIS_URL)
+    await broker.start()
+    try:
+        hostile = [
+            {"__data__": b'{"data": "{}", "headers": [1]}'},
+            {"__data__": b'{"data": "{}", "headers": "x"}'},
+            {b"\xff": b"x"},
+        ]
+        for fields in hostile:
+            await client.xadd(ev.USER_REGISTERED, fields)  # type: ignore[arg-type]
+        user = a_user(s, 13).model_dump(mode="json")
+        # No event-id, and a hostile one: both known by the stream entry instead.
+        await broker.publish(user, stream=ev.USER_REGISTERED)
+        await broker.publish(
+            user, stream=ev.USER_REGISTERED, headers={"event-id": "\x1b[2J" + "x" * 10}
+        )
+        await ev.publish_user_registered(broker, a_user(s, 1))
+        dead = "users.registered:dead-letters:tough"
+        for _ in range(600):
+            if await client.xlen(dead) == 5:
+                break
+            await asyncio.sleep(0.05)
+        letters = await streams.dead_letters(client, dead)
+        assert len(letters) == 5, letters
+        assert seen == [1]
+        assert (await client.xpending(ev.USER_REGISTERED, "tough"))["pending"] == 0
+        # Each failing event had one id on both its deliveries: its stream entry.
+        assert sorted(Counter(failing_ids).values()) == [2, 2]
+        assert all(i.startswith(ev.USER_REGISTERED + "/") for i in failing_ids)
     finally:
         await broker.stop()
         await client.aclose()

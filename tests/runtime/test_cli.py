@@ -61,7 +61,7 @@ async def test_list_show_replay_and_drop(redis: Redis) -> None:
     replayed = cli("dead-letters", "replay", stream, ids[0])
     assert replayed.returncode == 0, replayed.stderr
     assert replayed.stdout == (
-        f"replayed {ids[0]} (event {first.id}) to orders.placed for group billing\n"
+        f'replayed {ids[0]} (event "{first.id}") to "orders.placed" for group "billing"\n'
     )
     assert await redis.xlen("orders.placed") == 1
 
@@ -74,12 +74,13 @@ async def test_list_show_replay_and_drop(redis: Redis) -> None:
 
     everything = cli("dead-letters", "replay", stream, "--all")
     assert everything.returncode == 0, everything.stderr
-    assert f"(event {third.id})" in everything.stdout
+    assert f'(event "{third.id}")' in everything.stdout
     assert await redis.xlen(stream) == 0 and await redis.xlen("orders.placed") == 2
 
 
 async def test_usage_errors_and_an_unreachable_server(redis: Redis) -> None:
-    nothing = cli("dead-letters", "replay", "some:dead-letters:g")
+    stream, _ = await letter(redis, 1)
+    nothing = cli("dead-letters", "replay", stream)
     assert (nothing.returncode, nothing.stderr) == (2, "replay: name dead letters, or --all\n")
     no_policy = cli("trim", "s")
     assert (no_policy.returncode, no_policy.stderr) == (2, "trim: give --maxlen and/or --max-age\n")
@@ -87,6 +88,37 @@ async def test_usage_errors_and_an_unreachable_server(redis: Redis) -> None:
     assert down.returncode == 3
     assert down.stderr.startswith("specforge_runtime: cannot reach Redis: ")
     assert "secret" not in down.stderr
+
+
+async def test_only_recorded_dead_letter_streams_are_touched(redis: Redis) -> None:
+    """`replay` and `drop` of a live channel would publish or delete real events: refused, and
+    so are letters that do not belong to their stream, and entry ids that are not ids."""
+    await redis.xadd("orders.placed", {"n": "1"})
+    stream, _ = await letter(redis, 1)
+    for action in ("show", "replay", "drop"):
+        refused = cli("dead-letters", action, "orders.placed", "1-0")
+        assert refused.returncode == 2
+        assert refused.stderr == (
+            "orders.placed: not a dead-letter stream (see `dead-letters list`)\n"
+        )
+    assert await redis.xlen("orders.placed") == 1
+    bad = cli("dead-letters", "drop", stream, "$(reboot)")
+    assert (bad.returncode, bad.stderr) == (2, f"{stream}: not a stream entry id: '$(reboot)'\n")
+    # A letter someone added by hand, for another channel: left alone.
+    await redis.xadd(stream, {"channel": "x", "group": "y", "body": b"{}"})
+    stray = cli("dead-letters", "replay", stream, "--all")
+    assert stray.returncode == 1 and "left as it is" in stray.stderr
+    assert await redis.xlen(stream) == 1 and await redis.xlen("x") == 0
+    # Junk in the index and in letters does not break listing or showing.
+    await redis.hset(streams.DEAD_LETTERS_INDEX, "junk", "5")
+    await redis.xadd(stream, {"deliveries": "abc", "headers": "not json"})
+    assert cli("dead-letters", "list").stdout == (
+        f"{stream}\tchannel=orders.placed\tgroup=billing\t2\n"
+    )
+    shown = cli("dead-letters", "show", stream)
+    assert shown.returncode == 0 and len(shown.stdout.splitlines()) == 2
+    negative = cli("dead-letters", "show", stream, "--count", "-1")
+    assert negative.returncode == 2 and "must be at least 1, not -1" in negative.stderr
 
 
 async def test_trim(redis: Redis) -> None:

@@ -20,6 +20,7 @@ def build_domains(ctx: Resolution, events: dict[str, ir.Event]) -> list[ir.Domai
     domains: list[ir.Domain] = []
     tables: dict[str, routes.RouteTable] = {}
     op_names: dict[tuple[str, str], Location] = {}
+    relays: list[tuple[str, str, RawOperation]] = []
     for d in ctx.raw.domains:
         service = d.spec.service
         assert service is not None
@@ -54,8 +55,50 @@ def build_domains(ctx: Resolution, events: dict[str, ir.Event]) -> list[ir.Domai
                 continue
             op_names[(service, op.name)] = op.loc
             ops.append(built)
+            if built.subscribe is not None and built.publish_on_success is not None:
+                relays.append((built.subscribe.name, built.publish_on_success.name, op))
         domains.append(ir.Domain(d.name, service, d.spec.path, d.loc, d.prefix, d.tags, tuple(ops)))
+    check_event_cycles(ctx, relays)
     return domains
+
+
+def check_event_cycles(ctx: Resolution, relays: list[tuple[str, str, RawOperation]]) -> None:
+    """An operation that subscribes to event S and publishes P on success relays S to P. When
+    P leads back to S through such operations (P == S included), every event publishes
+    another, forever: an error at each operation on the cycle."""
+    edges: dict[str, set[str]] = {}
+    for subscribed, published, _ in relays:
+        edges.setdefault(subscribed, set()).add(published)
+
+    def path(start: str, goal: str) -> list[str] | None:
+        """The events from `start` to `goal` along the edges, breadth first."""
+        previous: dict[str, str | None] = {start: None}
+        queue = [start]
+        for event in queue:
+            if event == goal:
+                route = [event]
+                while (back := previous[route[-1]]) is not None:
+                    route.append(back)
+                return route[::-1]
+            for nxt in sorted(edges.get(event, ())):
+                if nxt not in previous:
+                    previous[nxt] = event
+                    queue.append(nxt)
+        return None
+
+    for subscribed, published, op in relays:
+        cycle = path(published, subscribed)
+        if cycle is None:
+            continue
+        assert op.publish_on_success is not None
+        loop = " -> ".join([subscribed, *cycle])
+        ctx.diags.error(
+            op.publish_on_success.loc,
+            op.publish_on_success.path,
+            f"operation '{op.name}' subscribes to '{subscribed}' and publishes '{published}' "
+            f"on success, which leads back to it ({loop}): each event would publish another, "
+            "forever",
+        )
 
 
 def build_operation(

@@ -27,6 +27,7 @@ Handlers should therefore be idempotent: deduplicate by `EventInfo.id`.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -144,6 +145,26 @@ def reclaim_after_ms() -> int:
 _log = logging.getLogger(__name__)
 
 
+async def _parse(message: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream's parser; for an entry it cannot read (not its envelope, headers that are not
+    a mapping, field names that are not UTF-8), the entry's raw fields as the body, without
+    headers: such a message then fails validation and reaches the dead letters, instead of
+    failing before any handler on every delivery."""
+    try:
+        parsed = await original(message)
+        if isinstance(parsed.headers, Mapping):
+            return parsed
+    except Exception:
+        pass
+    fields = {_text(k): _text(v) for k, v in dict(message.get("data") or {}).items()}
+    envelope = json.dumps({"data": json.dumps(fields), "headers": {}}).encode()
+    return await original({**message, "data": {b"__data__": envelope}})
+
+
+def _text(value: object) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
 async def _deliver(
     broker: RedisBroker,
     handlers: list[_Handler],
@@ -161,7 +182,11 @@ async def _deliver(
     if replayed_for is not None and replayed_for != group:
         return  # a dead letter replayed for another group: acknowledged, not handled
     channel = raw.raw_message["channel"]
-    event = EventInfo.from_headers(headers, channel=channel, fallback_id=raw.message_id)
+    entry_id = raw.raw_message["message_ids"][0]
+    # An event without an id (not published by specforge) is known by its stream entry.
+    event = EventInfo.from_headers(
+        headers, channel=channel, fallback_id=f"{channel}/{_text(entry_id)}"
+    )
     try:
         if message_type is not None:
             message = message_type.model_validate_json(raw.body)
@@ -174,20 +199,20 @@ async def _deliver(
             await broker.connect(),
             channel=channel,
             group=group,
-            entry_id=raw.raw_message["message_ids"][0],
+            entry_id=entry_id,
             body=raw.body,
             headers=headers,
             error=exc,
             deliveries=deliveries,
         )
         _log.error(
-            "event %s on %s failed %d deliveries in group %s; moved to %s: %r",
+            "event %r on %r failed %d deliveries in group %r; moved to %r: %r",
             event.id,
             channel,
             deliveries,
             group,
             stream,
-            exc,
+            f"{type(exc).__name__}: {exc}"[:1000],  # one line: repr escapes what it holds
         )
 
 
@@ -200,9 +225,9 @@ async def publish_user_registered(
     A user was created.
     """
     event = EventInfo.new(USER_REGISTERED, operation)
-    await publish_event(
-        broker, USER_REGISTERED, message.model_dump_json(by_alias=True).encode(), event
-    )
+    # Validated: a controller may have answered with a dict, as FastAPI allows.
+    body = UserRead.model_validate(message).model_dump_json(by_alias=True).encode()
+    await publish_event(broker, USER_REGISTERED, body, event)
     return event
 
 
@@ -225,6 +250,7 @@ def subscribe_user_registered(
     @broker.subscriber(
         stream=StreamSub(USER_REGISTERED, group=group, consumer=consumer),
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        parser=_parse,
         title=USER_REGISTERED + ":" + group,
         description="A user was created.",
     )
@@ -238,6 +264,7 @@ def subscribe_user_registered(
             USER_REGISTERED, group=group, consumer=consumer, min_idle_time=reclaim_after_ms()
         ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        parser=_parse,
         title=USER_REGISTERED + ":" + group + ":reclaim",
         include_in_schema=False,  # the same channel and group as the subscriber above
     )
@@ -254,9 +281,9 @@ async def publish_command_received(
     The chat gateway received a command.
     """
     event = EventInfo.new(COMMAND_RECEIVED, operation)
-    await publish_event(
-        broker, COMMAND_RECEIVED, message.model_dump_json(by_alias=True).encode(), event
-    )
+    # Validated: a controller may have answered with a dict, as FastAPI allows.
+    body = CommandReceived.model_validate(message).model_dump_json(by_alias=True).encode()
+    await publish_event(broker, COMMAND_RECEIVED, body, event)
     return event
 
 
@@ -279,6 +306,7 @@ def subscribe_command_received(
     @broker.subscriber(
         stream=StreamSub(COMMAND_RECEIVED, group=group, consumer=consumer),
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        parser=_parse,
         title=COMMAND_RECEIVED + ":" + group,
         description="The chat gateway received a command.",
     )
@@ -292,6 +320,7 @@ def subscribe_command_received(
             COMMAND_RECEIVED, group=group, consumer=consumer, min_idle_time=reclaim_after_ms()
         ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        parser=_parse,
         title=COMMAND_RECEIVED + ":" + group + ":reclaim",
         include_in_schema=False,  # the same channel and group as the subscriber above
     )

@@ -108,7 +108,9 @@ def create_router(
         operation_id="create_user",
     )
     async def create_user(*, payload: UserCreate) -> UserRead:
-        with stage_event(outbox, "backend/users.create_user", USER_REGISTERED, UserRead) as staged:
+        async with stage_event(
+            outbox, "backend/users.create_user", USER_REGISTERED, UserRead
+        ) as staged:
             result = await controller.create_user(payload)
         if not staged.recorded:
             await publish_user_registered(broker, result, operation=staged.operation)
