@@ -65,6 +65,7 @@ BROKERS = {
                     "Redis",
                     "declare_consumers",
                     "RECLAIM_AFTER_MS_ENV",
+                    "READ_BATCH",
                     "DEFAULT_RECLAIM_AFTER_MS",
                     "consumer_name",
                     "reclaim_after_ms",

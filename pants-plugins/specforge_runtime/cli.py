@@ -63,9 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     show = dl_commands.add_parser("show", help="the dead letters of a stream, as JSON lines")
     show.add_argument("stream")
     show.add_argument("ids", nargs="*", help="only these dead letters (default: the oldest)")
-    show.add_argument(
-        "--count", type=_positive, default=20, help="how many (default: %(default)s)"
-    )
+    show.add_argument("--count", type=_positive, default=20, help="how many (default: %(default)s)")
     replay = dl_commands.add_parser(
         "replay",
         help="publish dead letters again on their channel, for their group only, then drop them",

@@ -44,11 +44,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    text,
     delete,
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession

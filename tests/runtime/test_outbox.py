@@ -153,10 +153,9 @@ async def test_misuse_is_an_outbox_error(outbox: Outbox, engine: AsyncEngine) ->
                 OutboxError, match=r"is 19 bytes, more than the outbox's max_payload \(10\)"
             ):
                 await record_event(conn, Thing(id=1, name="a"))
-    async with stage_event(outbox, OPERATION, CHANNEL, Thing) as staged:
-        async with engine.begin() as conn:
-            # What validates as the message is taken, as FastAPI takes it from a controller.
-            await record_event(conn, {"id": 1, "name": "a"})
+    async with stage_event(outbox, OPERATION, CHANNEL, Thing) as staged, engine.begin() as conn:
+        # What validates as the message is taken, as FastAPI takes it from a controller.
+        await record_event(conn, {"id": 1, "name": "a"})
     assert staged.recorded
 
 

@@ -50,6 +50,9 @@ BROKER_URL_ENV = "REDIS_URL"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379"
 RECLAIM_AFTER_MS_ENV = "EVENTS_RECLAIM_AFTER_MS"
 DEFAULT_RECLAIM_AFTER_MS = 30_000
+# Entries a subscriber reads at a time. An entry waits in its batch while the ones before it are
+# handled, and is claimed again once it has waited `reclaim_after_ms()`: a batch must take less.
+READ_BATCH = 10
 
 USER_REGISTERED = "users.registered"
 USER_DELETED = "user_deleted"
@@ -244,7 +247,7 @@ def subscribe_user_registered(
     consumer = consumer_name()
 
     @broker.subscriber(
-        stream=StreamSub(USER_REGISTERED, group=group, consumer=consumer),
+        stream=StreamSub(USER_REGISTERED, group=group, consumer=consumer, max_records=READ_BATCH),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_parse,
         title=USER_REGISTERED + ":" + group,
@@ -256,7 +259,11 @@ def subscribe_user_registered(
     # are claimed again here, and validated here, so that an invalid one reaches the dead letters.
     @broker.subscriber(
         stream=StreamSub(
-            USER_REGISTERED, group=group, consumer=consumer, min_idle_time=reclaim_after_ms()
+            USER_REGISTERED,
+            group=group,
+            consumer=consumer,
+            min_idle_time=reclaim_after_ms(),
+            max_records=READ_BATCH,
         ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_parse,

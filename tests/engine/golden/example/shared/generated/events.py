@@ -50,6 +50,9 @@ BROKER_URL_ENV = "REDIS_URL"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379"
 RECLAIM_AFTER_MS_ENV = "EVENTS_RECLAIM_AFTER_MS"
 DEFAULT_RECLAIM_AFTER_MS = 30_000
+# Entries a subscriber reads at a time. An entry waits in its batch while the ones before it are
+# handled, and is claimed again once it has waited `reclaim_after_ms()`: a batch must take less.
+READ_BATCH = 10
 
 USER_REGISTERED = "users.registered"
 COMMAND_RECEIVED = "chat.commands"
@@ -248,7 +251,7 @@ def subscribe_user_registered(
     consumer = consumer_name()
 
     @broker.subscriber(
-        stream=StreamSub(USER_REGISTERED, group=group, consumer=consumer),
+        stream=StreamSub(USER_REGISTERED, group=group, consumer=consumer, max_records=READ_BATCH),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_parse,
         title=USER_REGISTERED + ":" + group,
@@ -261,7 +264,11 @@ def subscribe_user_registered(
     # are claimed again here, and validated here, so that an invalid one reaches the dead letters.
     @broker.subscriber(
         stream=StreamSub(
-            USER_REGISTERED, group=group, consumer=consumer, min_idle_time=reclaim_after_ms()
+            USER_REGISTERED,
+            group=group,
+            consumer=consumer,
+            min_idle_time=reclaim_after_ms(),
+            max_records=READ_BATCH,
         ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_parse,
@@ -304,7 +311,7 @@ def subscribe_command_received(
     consumer = consumer_name()
 
     @broker.subscriber(
-        stream=StreamSub(COMMAND_RECEIVED, group=group, consumer=consumer),
+        stream=StreamSub(COMMAND_RECEIVED, group=group, consumer=consumer, max_records=READ_BATCH),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_parse,
         title=COMMAND_RECEIVED + ":" + group,
@@ -317,7 +324,11 @@ def subscribe_command_received(
     # are claimed again here, and validated here, so that an invalid one reaches the dead letters.
     @broker.subscriber(
         stream=StreamSub(
-            COMMAND_RECEIVED, group=group, consumer=consumer, min_idle_time=reclaim_after_ms()
+            COMMAND_RECEIVED,
+            group=group,
+            consumer=consumer,
+            min_idle_time=reclaim_after_ms(),
+            max_records=READ_BATCH,
         ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_parse,
