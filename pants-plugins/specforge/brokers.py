@@ -59,6 +59,7 @@ BROKERS = {
                     "dead_letter",
                     "max_deliveries",
                     "ResponseError",
+                    "RedisError",
                     "json",
                     "_parse",
                     "_text",

@@ -261,7 +261,7 @@ def events_module() -> str:
 # The runtime library that generated code imports (pants-plugins/specforge_runtime).
 RUNTIME_PACKAGE = "specforge_runtime"
 RUNTIME_EVENTS = f"{RUNTIME_PACKAGE}.events"
-RUNTIME_OUTBOX = f"{RUNTIME_PACKAGE}.outbox"
+RUNTIME_PUBLISHING = f"{RUNTIME_PACKAGE}.publishing"
 RUNTIME_STREAMS = f"{RUNTIME_PACKAGE}.streams"
 
 

@@ -223,6 +223,7 @@ def test_unparseable_specs_infer_no_spec_dependencies(rule_runner: RuleRunner) -
         spec(legacy, "deep_flow.yaml"),
         spec(legacy, "deep_block.yaml"),
         ENGINE_FILES,
+        RUNTIME,
         FASTAPI,
         FASTSTREAM,
     }

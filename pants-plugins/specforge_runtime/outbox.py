@@ -27,14 +27,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -54,6 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from specforge_runtime.events import EventInfo, new_event_id
+from specforge_runtime.publishing import OutboxError, Publish, current_stage
 
 log = logging.getLogger("specforge.outbox")
 
@@ -82,81 +81,9 @@ DEFAULT_MAX_PAYLOAD = 900_000
 # The PostgreSQL advisory lock that one relay holds while it publishes (an arbitrary constant).
 RELAY_LOCK_KEY = 0x5F0B0C5
 
-# Publishes one stored event: channel, its JSON body, its identity. The generated events module's
-# `publish_event` is one (bound to a broker).
-Publish = Callable[[str, bytes, EventInfo], Awaitable[None]]
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-class OutboxError(RuntimeError):
-    """A misuse of the outbox by a controller (not a broker or database failure)."""
-
-
-@dataclass
-class StagedEvent:
-    """The event of one operation in flight (see `stage_event`)."""
-
-    outbox: Outbox | None
-    operation: str
-    channel: str
-    message_type: type[BaseModel]
-    # The ids `record_event` inserted, in order (a transaction retried after a failed commit
-    # records again); at the scope's end, the one that committed.
-    attempts: list[EventInfo] = field(default_factory=list)
-    event: EventInfo | None = None  # the event committed to the outbox, known at the end
-    closed: bool = False
-
-    @property
-    def recorded(self) -> bool:
-        return self.event is not None
-
-
-_staged: ContextVar[StagedEvent | None] = ContextVar("specforge_staged_event", default=None)
-
-
-@asynccontextmanager
-async def stage_event(
-    outbox: Outbox | None, operation: str, channel: str, message_type: type[BaseModel]
-) -> AsyncIterator[StagedEvent]:
-    """The scope of one `publish_on_success` operation: inside it, `record_event` records the
-    operation's event. At its normal end, the scope asks the database which recorded event
-    committed (a savepoint or a transaction rolled back after `record_event` takes its row
-    with it): that one is `staged.event`, and wakes the relay. When none did, `staged.event`
-    is None and the caller publishes the event itself; while the app has an outbox, that is a
-    contract violation, logged."""
-    staged = StagedEvent(outbox, operation, channel, message_type)
-    token = _staged.set(staged)
-    try:
-        yield staged
-    finally:
-        staged.closed = True
-        _staged.reset(token)
-    if outbox is None:
-        return
-    committed = await outbox.committed([e.id for e in staged.attempts])
-    events = [e for e in staged.attempts if e.id in committed]
-    if events:
-        staged.event = events[-1]
-        outbox.wake()
-    if len(events) > 1:
-        log.error(
-            "contract violation: %s committed %d events on %r (one per operation); consumers "
-            "get each of them",
-            operation,
-            len(events),
-            channel,
-        )
-    elif not events:
-        log.error(
-            "contract violation: %s returned without committing its event on %r in the outbox "
-            "(`await record_event(session, result)` in its transaction); published directly, "
-            "so the event is lost if the process dies now",
-            operation,
-            channel,
-        )
 
 
 async def record_event(session: AsyncSession | AsyncConnection, message: object) -> EventInfo:
@@ -168,7 +95,7 @@ async def record_event(session: AsyncSession | AsyncConnection, message: object)
     outbox, when `message` is not a valid event message, or when its JSON exceeds the
     outbox's `max_payload`.
     """
-    staged = _staged.get()
+    staged = current_stage()
     if staged is None or staged.closed:
         raise OutboxError(
             "record_event() is for an operation with `publish_on_success`, called by its "

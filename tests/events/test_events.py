@@ -426,7 +426,9 @@ def test_poison_message_dead_letters_and_replay(children: Children, tmp_path: Pa
     fixed.wait_log("consumer ready")
     replayed = cli(server.url, "dead-letters", "replay", dead, "--all")
     assert replayed.returncode == 0, replayed.stderr
-    assert replayed.stdout == f"replayed {letter_id} ({event.id}) to {CHANNEL} for poison\n"
+    assert replayed.stdout == (
+        f'replayed {letter_id} (event "{event.id}") to "{CHANNEL}" for group "poison"\n'
+    )
     assert r.xlen(dead) == 0
     ((replay_entry, replay_fields),) = entries(r, CHANNEL, count=1, newest_first=True)
     assert replay_entry != original_entry

@@ -16,13 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from specforge_runtime.events import EventInfo
-from specforge_runtime.outbox import (
-    Outbox,
-    OutboxError,
-    outbox_table,
-    record_event,
-    stage_event,
-)
+from specforge_runtime.outbox import Outbox, outbox_table, record_event
+from specforge_runtime.publishing import EventOutbox, OutboxError, stage_event
 
 OPERATION = "svc/things.create_thing"
 CHANNEL = "things.created"
@@ -47,6 +42,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 async def outbox(engine: AsyncEngine) -> Outbox:
     outbox = Outbox(engine, poll_interval=0.05, retry_initial=0.001, retry_max=0.01)
+    _: EventOutbox = outbox  # what the generated app and routes take (checked by mypy)
     await outbox.ensure_table()
     return outbox
 

@@ -89,7 +89,7 @@ ROUTER_MODULE = (
         "Query",
         "Request",
         "Response",
-        "Outbox",
+        "EventOutbox",
         "stage_event",
         "logging",
     }
@@ -99,7 +99,7 @@ SUBSCRIBERS_MODULE = (
     ANNOTATION_IMPORTS
     | BROKER_IMPORTS
     | SUBSCRIBERS_DEFINES
-    | {"EventInfo", "Outbox", "stage_event"}
+    | {"EventInfo", "EventOutbox", "stage_event"}
 )
 CLIENTS_MODULE = ANNOTATION_IMPORTS | {
     "Any",
@@ -148,7 +148,7 @@ APP_MODULE = BROKER_IMPORTS | {
     "_CONSUMERS",
     "_PUBLISHED",
     "keep_trimmed",
-    "Outbox",
+    "EventOutbox",
 }
 # What renderers import through `render.common.Imports` (aliased on a clash); the rest of each
 # module's names are bound by its template and are reserved there.
@@ -177,7 +177,7 @@ IMPORTED = (
         "StrEnum",
         "TypeAdapter",
         "EventInfo",
-        "Outbox",
+        "EventOutbox",
         "stage_event",
         "keep_trimmed",
     }

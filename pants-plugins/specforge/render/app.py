@@ -32,10 +32,10 @@ class DomainView:
 
 def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str]:
     domains = project.domains_of(service)
-    # (`Outbox` and `keep_trimmed` are imported through `imports` itself.)
+    # (`EventOutbox` and `keep_trimmed` are imported through `imports` itself.)
     imports = Imports(
         reserved=frozenset(
-            (namespace.APP_MODULE - {"Outbox", "keep_trimmed"}) | {d.name for d in domains}
+            (namespace.APP_MODULE - {"EventOutbox", "keep_trimmed"}) | {d.name for d in domains}
         )
     )
     views: list[DomainView] = []
@@ -132,7 +132,7 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
         app_background=app_background,
         worker_background=worker_background,
         worker_outbox=worker_outbox,
-        outbox_class=imports.add(layout.RUNTIME_OUTBOX, "Outbox") if app_outbox else None,
+        outbox_class=imports.add(layout.RUNTIME_PUBLISHING, "EventOutbox") if app_outbox else None,
         allow=[(path, sorted(methods)) for path, methods in sorted(allow.items())],
         url_env=b.url_env,
         default_url=b.default_url,

@@ -183,8 +183,12 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
             coroutine=rimports.add("collections.abc", "Coroutine"),
             # create_router takes the broker (and an outbox) only when a route publishes.
             broker_class=rimports.add(b.module, b.class_name) if publishes else None,
-            outbox_class=rimports.add(layout.RUNTIME_OUTBOX, "Outbox") if publishes else None,
-            stage_event=rimports.add(layout.RUNTIME_OUTBOX, "stage_event") if publishes else None,
+            outbox_class=rimports.add(layout.RUNTIME_PUBLISHING, "EventOutbox")
+            if publishes
+            else None,
+            stage_event=rimports.add(layout.RUNTIME_PUBLISHING, "stage_event")
+            if publishes
+            else None,
             # Literal paths before parametrized ones: `/users/count` must not reach `/{user_id}`.
             rest=sorted(ops, key=lambda o: o.rest.path.count("{") if o.rest else 0),
             prefix=domain.prefix,
@@ -207,8 +211,12 @@ def render_domain(project: ir.Project, domain: ir.Domain, broker: str) -> list[t
             broker_class=simports.add(b.module, b.class_name),
             subscribed=[operation_view(op, namer, router=True) for op in subscribed_ops],
             event_info=simports.add(layout.RUNTIME_EVENTS, "EventInfo"),
-            outbox_class=simports.add(layout.RUNTIME_OUTBOX, "Outbox") if publishes else None,
-            stage_event=simports.add(layout.RUNTIME_OUTBOX, "stage_event") if publishes else None,
+            outbox_class=simports.add(layout.RUNTIME_PUBLISHING, "EventOutbox")
+            if publishes
+            else None,
+            stage_event=simports.add(layout.RUNTIME_PUBLISHING, "stage_event")
+            if publishes
+            else None,
             imports=simports,
         )
         files.append((layout.module_path(f"{package}.subscribers", domain.service), subscribers))

@@ -39,7 +39,7 @@ from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisStreamMessage
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from shared.generated.schemas import CommandReceived, UserRead
 from specforge_runtime.events import REPLAY_GROUP_HEADER, EventInfo
@@ -94,7 +94,9 @@ async def publish_event(broker: RedisBroker, channel: str, body: bytes, event: E
 async def declare_consumers(broker: RedisBroker, consumers: Mapping[str, Sequence[str]]) -> None:
     """Create each channel's consumer groups (`consumers`: channel -> groups) where they do not
     exist, at the stream's end (creating the stream): events published from then on wait in
-    each group for its subscribers, even those that have never run yet."""
+    each group for its subscribers, even those that have never run yet. With Redis unreachable
+    the service still starts (its outbox holds its events meanwhile): a warning says which
+    groups may miss what is published before they first subscribe."""
     redis = await broker.connect()
     if not isinstance(redis, Redis):
         return  # FastStream's in-memory test broker, which holds no streams
@@ -105,6 +107,14 @@ async def declare_consumers(broker: RedisBroker, consumers: Mapping[str, Sequenc
             except ResponseError as exc:
                 if "BUSYGROUP" not in str(exc):  # the group exists: keep its position
                     raise
+            except (RedisError, OSError) as exc:
+                logging.getLogger(__name__).warning(
+                    "consumer group %r of %r not created (%s): it misses what is published "
+                    "before it first subscribes",
+                    group,
+                    channel,
+                    exc,
+                )
 
 
 _Handler = Callable[[Any, EventInfo], Awaitable[None]]
@@ -185,11 +195,11 @@ async def _deliver(
     if replayed_for is not None and replayed_for != group:
         return  # a dead letter replayed for another group: acknowledged, not handled
     channel = raw.raw_message["channel"]
-    entry_id = raw.raw_message["message_ids"][0]
+    # (FastStream's in-memory test broker gives no entry ids.)
+    entry_id = _text((raw.raw_message.get("message_ids") or [b""])[0])
     # An event without an id (not published by specforge) is known by its stream entry.
-    event = EventInfo.from_headers(
-        headers, channel=channel, fallback_id=f"{channel}/{_text(entry_id)}"
-    )
+    fallback = f"{channel}/{entry_id}" if entry_id else raw.message_id
+    event = EventInfo.from_headers(headers, channel=channel, fallback_id=fallback)
     try:
         if message_type is not None:
             message = message_type.model_validate_json(raw.body)

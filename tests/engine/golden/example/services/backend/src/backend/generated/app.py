@@ -8,9 +8,9 @@ A controller that is an async context manager (`__aenter__`/`__aexit__`) owns re
 as a database engine or an HTTP client: the app enters it when it starts, before the broker
 connects, and exits it when it stops, after the broker disconnects.
 
-Given an `outbox` (`specforge_runtime.outbox.Outbox`), the operations that publish an event on
-success record it in the controller's transaction, and the app runs the outbox's relay, which
-publishes it, while the broker is connected.
+Given an `outbox` (an `EventOutbox`, such as `specforge_runtime.outbox.Outbox`), the operations
+that publish an event on success record it in the controller's transaction, and the app runs
+the outbox's relay, which publishes it, while the broker is connected.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from shared.generated.events import (
     make_broker,
     publish_event,
 )
-from specforge_runtime.outbox import Outbox
+from specforge_runtime.publishing import EventOutbox
 from specforge_runtime.streams import keep_trimmed
 
 SERVICE = "backend"
@@ -92,7 +92,7 @@ def create_app(
     *,
     users: UsersController,
     broker: RedisBroker | None = None,
-    outbox: Outbox | None = None,
+    outbox: EventOutbox | None = None,
     title: str = SERVICE,
 ) -> FastAPI:
     """The FastAPI app of backend, serving its domains with the given controllers.

@@ -17,7 +17,7 @@ from backend.generated import ErrorBody
 from backend.generated.users.protocol import UsersController, UsersError
 from shared.generated.events import USER_REGISTERED, publish_user_registered
 from shared.generated.schemas import Role, UserCreate, UserRead, UserUpdate
-from specforge_runtime.outbox import Outbox, stage_event
+from specforge_runtime.publishing import EventOutbox, stage_event
 
 _log = logging.getLogger(__name__)
 # The error statuses each operation declares: the only ones its controller may answer with.
@@ -61,7 +61,7 @@ class _DeclaredErrorsRoute(APIRoute):
 
 
 def create_router(
-    controller: UsersController, *, broker: RedisBroker, outbox: Outbox | None = None
+    controller: UsersController, *, broker: RedisBroker, outbox: EventOutbox | None = None
 ) -> APIRouter:
     """An `APIRouter` serving the users operations with `controller`.
 
