@@ -37,6 +37,8 @@ GOLDEN = {"tests/engine/test_golden.py:tests"}
 API_DOCS = {"tests/api_docs/test_documents.py:tests"}
 # The contract tests run every HTTP service's code (backend's).
 CONTRACT = {"tests/contract/test_contract.py:tests"}
+# The acceptance tests of the events run backend and notifications (not tg_bot).
+EVENTS = {"tests/events/test_events.py:tests"}
 
 
 def run(cmd: list[str], cwd: Path) -> str:
@@ -94,13 +96,15 @@ def selected_tests(repo: Path, path: str, edit: str) -> set[str]:
 
 def test_a_producer_spec_selects_the_producer_and_its_consumer(repo: Path) -> None:
     selected = selected_tests(repo, "services/backend/spec/users.yaml", "# a comment\n")
-    assert selected == BACKEND | TG_BOT | SYSTEM | GOLDEN | API_DOCS | CONTRACT
+    assert selected == BACKEND | TG_BOT | SYSTEM | GOLDEN | API_DOCS | CONTRACT | EVENTS
     assert not selected & NOTIFICATIONS
 
 
 def test_the_events_spec_selects_every_event_user(repo: Path) -> None:
     selected = selected_tests(repo, "shared/spec/events.yaml", "# a comment\n")
-    assert selected == BACKEND | NOTIFICATIONS | TG_BOT | SYSTEM | GOLDEN | API_DOCS | CONTRACT
+    assert selected == (
+        BACKEND | NOTIFICATIONS | TG_BOT | SYSTEM | GOLDEN | API_DOCS | CONTRACT | EVENTS
+    )
 
 
 def test_an_external_api_document_selects_its_consumer(repo: Path) -> None:
@@ -115,7 +119,7 @@ def test_a_backend_controller_selects_only_backend(repo: Path) -> None:
     selected = selected_tests(
         repo, "services/backend/src/backend/controllers/users.py", "# a comment\n"
     )
-    assert selected == BACKEND | SYSTEM | CONTRACT
+    assert selected == BACKEND | SYSTEM | CONTRACT | EVENTS
     assert not selected & (TG_BOT | NOTIFICATIONS | API_DOCS)
 
 
