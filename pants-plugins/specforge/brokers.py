@@ -62,6 +62,7 @@ BROKERS = {
                     "RedisError",
                     "json",
                     "_parse",
+                    "_decode",
                     "_text",
                     "Redis",
                     "declare_consumers",

@@ -10,7 +10,8 @@ Under Pants: `./pants run pants-plugins/specforge_runtime:events -- dead-letters
 The server is `--redis-url`, else `$REDIS_URL`, else redis://127.0.0.1:6379. `show`, `replay`
 and `drop` take only the streams that dead-lettering recorded (those `list` shows), and replay
 each letter to the channel and group of its stream. Exit status: 0; 1 when a named dead letter
-does not exist, or a letter does not belong to its stream (it is left as it is); 2 for a usage
+does not exist, or a letter does not belong to its stream or cannot be replayed (it is left as
+it is, and the others are replayed); 2 for a usage
 error; 3 when Redis cannot be reached; 4 when Redis refuses a command.
 """
 
@@ -112,14 +113,22 @@ async def _letters(
     return found, missing
 
 
-async def _replay(url: str, letters: Sequence[streams.DeadLetter]) -> None:
+async def _replay(url: str, letters: Sequence[streams.DeadLetter]) -> int:
+    """Replay each letter; one that cannot be replayed is reported and left. Returns how many
+    could not be."""
     from faststream.redis import RedisBroker
 
     broker = RedisBroker(url)
     await broker.connect()
+    failed = 0
     try:
         for letter in letters:
-            await streams.replay(broker, letter)
+            try:
+                await streams.replay(broker, letter)
+            except (ValueError, TypeError, AttributeError) as exc:
+                failed += 1
+                print(f"{letter.stream}: {letter.id} not replayed: {exc!r}", file=sys.stderr)
+                continue
             # JSON strings: what came off the broker never reaches the terminal raw.
             print(
                 f"replayed {letter.id} (event {json.dumps(letter.event_id)}) to "
@@ -127,6 +136,7 @@ async def _replay(url: str, letters: Sequence[streams.DeadLetter]) -> None:
             )
     finally:
         await broker.stop()
+    return failed
 
 
 _ENTRY_ID = re.compile(r"[0-9]{1,20}(-[0-9]{1,20})?")
@@ -182,8 +192,8 @@ async def _run(args: argparse.Namespace) -> int:
                 f"{json.dumps(channel)} and group {json.dumps(group)}; left as it is",
                 file=sys.stderr,
             )
-        await _replay(args.redis_url, [x for x in letters if x not in stray])
-        return 1 if missing or stray else 0
+        failed = await _replay(args.redis_url, [x for x in letters if x not in stray])
+        return 1 if missing or stray or failed else 0
     finally:
         await redis.aclose()
 

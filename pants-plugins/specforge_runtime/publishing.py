@@ -24,6 +24,22 @@ log = logging.getLogger("specforge.outbox")
 Publish = Callable[[str, bytes, EventInfo], Awaitable[None]]
 
 
+def prepared(prepare: Callable[[], Awaitable[None]], publish: Publish) -> Publish:
+    """`publish`, calling `prepare` first until it succeeds once (its error fails the publish,
+    which the relay retries): the generated app creates its consumers' groups so before its
+    outbox publishes anything, also when the broker was down when the app started."""
+    ready = False
+
+    async def publish_prepared(channel: str, body: bytes, event: EventInfo) -> None:
+        nonlocal ready
+        if not ready:
+            await prepare()
+            ready = True
+        await publish(channel, body, event)
+
+    return publish_prepared
+
+
 class EventOutbox(Protocol):
     """An outbox as the generated app and routes use it (`specforge_runtime.outbox.Outbox`)."""
 
@@ -66,6 +82,14 @@ class StagedEvent:
     @property
     def recorded(self) -> bool:
         return self.event is not None
+
+    @property
+    def fallback_id(self) -> str | None:
+        """The id to publish the event under when none committed to the outbox (the caller
+        publishes it): the last one recorded, so that a transaction that commits late (left
+        running by the controller) makes the relay publish a duplicate of one event id, not a
+        second event."""
+        return self.attempts[-1].id if self.attempts else None
 
 
 _staged: ContextVar[StagedEvent | None] = ContextVar("specforge_staged_event", default=None)

@@ -29,7 +29,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from specforge_runtime.events import EVENT_ID_HEADER, EVENT_OPERATION_HEADER, REPLAY_GROUP_HEADER
+from specforge_runtime.events import (
+    EVENT_ID_HEADER,
+    EVENT_OPERATION_HEADER,
+    REPLAY_GROUP_HEADER,
+    EventInfo,
+)
 
 if TYPE_CHECKING:
     from faststream.redis import RedisBroker
@@ -197,7 +202,7 @@ async def dead_letter_index(redis: RedisClient) -> dict[str, tuple[str, str]]:
         if (
             isinstance(pair, list)
             and len(pair) == 2
-            and all(isinstance(p, str) and p for p in pair)
+            and all(isinstance(p, str) and p and p.isascii() and p.isprintable() for p in pair)
             and stream == dead_letter_stream(pair[0], pair[1])
         ):
             out[stream] = (pair[0], pair[1])
@@ -236,8 +241,16 @@ async def dead_letter_by_id(redis: RedisClient, stream: str, letter_id: str) -> 
 
 
 def replay_headers(letter: DeadLetter) -> dict[str, Any]:
-    """The headers of a replayed dead letter: its own, marked for its group only."""
-    headers = {k: v for k, v in letter.headers.items() if k != "correlation_id"}
+    """The headers of a replayed dead letter: its own (as text: a header value any client
+    wrote), marked for its group only, with an event id: the letter's own, else the stream entry
+    that its deliveries were known by (a replay is a new entry)."""
+    headers: dict[str, Any] = {
+        str(k): v if isinstance(v, str) else json.dumps(v, default=str)
+        for k, v in letter.headers.items()
+        if k != "correlation_id"
+    }
+    if EventInfo.from_headers(headers, channel=letter.channel, fallback_id="").id == "":
+        headers[EVENT_ID_HEADER] = f"{letter.channel}/{letter.entry_id}"
     headers[REPLAY_GROUP_HEADER] = letter.group
     return headers
 

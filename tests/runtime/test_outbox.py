@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from specforge_runtime.events import EventInfo
 from specforge_runtime.outbox import Outbox, outbox_table, record_event
-from specforge_runtime.publishing import EventOutbox, OutboxError, stage_event
+from specforge_runtime.publishing import EventOutbox, OutboxError, prepared, stage_event
 
 OPERATION = "svc/things.create_thing"
 CHANNEL = "things.created"
@@ -314,6 +314,55 @@ async def test_a_hanging_publish_is_cancelled_after_the_stop_timeout(
     await publishing.wait()
     await outbox.stop(timeout=0.01)
     assert await outbox.pending() == 1  # left for the next start
+
+
+async def test_a_late_commit_publishes_one_event_id_twice_not_two_events(
+    outbox: Outbox, engine: AsyncEngine
+) -> None:
+    """A controller that leaves its transaction to a task which commits after the operation
+    returned: nothing committed at the scope's end, so the route publishes the event itself,
+    under the recorded id (`fallback_id`), and the relay's later copy has that same id."""
+    commit = asyncio.Event()
+
+    async def write() -> None:
+        async with engine.begin() as conn:
+            await record_event(conn, Thing(id=7, name="late"))
+            await commit.wait()
+
+    async with stage_event(outbox, OPERATION, CHANNEL, Thing) as staged:
+        task = asyncio.create_task(write())
+        while not staged.attempts:
+            await asyncio.sleep(0)
+    assert not staged.recorded and staged.fallback_id == staged.attempts[0].id
+    commit.set()
+    await task
+    assert [r[0] for r in await rows(engine)] == [staged.fallback_id]
+
+
+async def test_prepared_publishing_waits_for_its_preparation() -> None:
+    """The relay of an app whose broker was down at start-up creates the consumer groups
+    before its first publish: a failed preparation fails the publish (retried later)."""
+    calls: list[str] = []
+    failures = 2
+
+    async def prepare() -> None:
+        nonlocal failures
+        calls.append("prepare")
+        if failures:
+            failures -= 1
+            raise ConnectionError("broker down")
+
+    async def publish(channel: str, body: bytes, event: EventInfo) -> None:
+        calls.append(event.id)
+
+    send = prepared(prepare, publish)
+    event = EventInfo.new(CHANNEL)
+    for _ in range(2):
+        with pytest.raises(ConnectionError):
+            await send(CHANNEL, b"{}", event)
+    await send(CHANNEL, b"{}", event)
+    await send(CHANNEL, b"{}", event)
+    assert calls == ["prepare", "prepare", "prepare", event.id, event.id]
 
 
 async def test_the_relay_starts_once(outbox: Outbox) -> None:

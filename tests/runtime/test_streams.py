@@ -140,6 +140,32 @@ async def test_a_dead_letter_keeps_the_message_and_acknowledges_the_original(
     assert await streams.dead_letter_by_id(redis, stream, "1-1") is None
 
 
+def test_a_replayed_letter_keeps_an_id_and_text_headers() -> None:
+    """A letter without an event id (a foreign producer's) was known by its stream entry: the
+    replay, a new entry, carries that id. Header values another client wrote as JSON
+    structures are sent as text, which every broker client encodes."""
+    letter = streams.DeadLetter(
+        id="5-0",
+        stream="c:dead-letters:g",
+        channel="c",
+        group="g",
+        event_id=None,
+        operation=None,
+        entry_id="1-0",
+        deliveries=3,
+        error="",
+        failed_at="",
+        body=b"{}",
+        headers={"trace": {"span": 1}, "event-id": "\x1b[2J"},
+    )
+    headers = streams.replay_headers(letter)
+    assert headers == {
+        "trace": '{"span": 1}',
+        "event-id": "c/1-0",
+        REPLAY_GROUP_HEADER: "g",
+    }
+
+
 async def test_replay_publishes_for_the_group_only_and_drops_the_letter(redis: Redis) -> None:
     event = EventInfo.new(STREAM)
     stream = await streams.dead_letter(

@@ -148,6 +148,8 @@ APP_MODULE = BROKER_IMPORTS | {
     "_CONSUMERS",
     "_PUBLISHED",
     "keep_trimmed",
+    "prepared",
+    "groups",
     "EventOutbox",
 }
 # What renderers import through `render.common.Imports` (aliased on a clash); the rest of each
@@ -180,6 +182,7 @@ IMPORTED = (
         "EventOutbox",
         "stage_event",
         "keep_trimmed",
+        "prepared",
     }
 )
 ALL_MODULES = (

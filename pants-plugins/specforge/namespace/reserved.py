@@ -103,6 +103,8 @@ DOMAIN_RESERVED = {
     "outbox": "a parameter of the generated create_app() and create_worker()",
     "background": "a local of the generated create_app() and create_worker()",
     "keep_trimmed": "a function the generated app module imports",
+    "prepared": "a function the generated app module imports",
+    "groups": "a local of the generated create_app() and create_worker()",
     "publish": "a local of the generated create_app()",
     "on_started": "a local of the generated create_worker()",
     "on_stopping": "a local of the generated create_worker()",

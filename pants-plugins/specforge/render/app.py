@@ -32,10 +32,11 @@ class DomainView:
 
 def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str]:
     domains = project.domains_of(service)
-    # (`EventOutbox` and `keep_trimmed` are imported through `imports` itself.)
+    # (`EventOutbox`, `keep_trimmed` and `prepared` are imported through `imports` itself.)
     imports = Imports(
         reserved=frozenset(
-            (namespace.APP_MODULE - {"EventOutbox", "keep_trimmed"}) | {d.name for d in domains}
+            (namespace.APP_MODULE - {"EventOutbox", "keep_trimmed", "prepared"})
+            | {d.name for d in domains}
         )
     )
     views: list[DomainView] = []
@@ -129,6 +130,9 @@ def render_app(project: ir.Project, service: str, broker: str) -> tuple[str, str
         consumers=consumers,
         trimmed=trimmed,
         keep_trimmed=keep_trimmed,
+        prepared=(
+            imports.add(layout.RUNTIME_PUBLISHING, "prepared") if consumers and app_outbox else None
+        ),
         app_background=app_background,
         worker_background=worker_background,
         worker_outbox=worker_outbox,

@@ -91,12 +91,15 @@ async def publish_event(broker: RedisBroker, channel: str, body: bytes, event: E
     await broker.publish(body, stream=channel, headers=headers)
 
 
-async def declare_consumers(broker: RedisBroker, consumers: Mapping[str, Sequence[str]]) -> None:
+async def declare_consumers(
+    broker: RedisBroker, consumers: Mapping[str, Sequence[str]], *, strict: bool = False
+) -> None:
     """Create each channel's consumer groups (`consumers`: channel -> groups) where they do not
     exist, at the stream's end (creating the stream): events published from then on wait in
     each group for its subscribers, even those that have never run yet. With Redis unreachable
     the service still starts (its outbox holds its events meanwhile): a warning says which
-    groups may miss what is published before they first subscribe."""
+    groups may miss what is published before they first subscribe; `strict` raises instead (the
+    outbox's relay declares them so before it publishes)."""
     redis = await broker.connect()
     if not isinstance(redis, Redis):
         return  # FastStream's in-memory test broker, which holds no streams
@@ -108,6 +111,8 @@ async def declare_consumers(broker: RedisBroker, consumers: Mapping[str, Sequenc
                 if "BUSYGROUP" not in str(exc):  # the group exists: keep its position
                     raise
             except (RedisError, OSError) as exc:
+                if strict:
+                    raise
                 logging.getLogger(__name__).warning(
                     "consumer group %r of %r not created (%s): it misses what is published "
                     "before it first subscribes",
@@ -174,6 +179,15 @@ async def _parse(message: Any, original: Callable[[Any], Awaitable[Any]]) -> Any
     return await original({**message, "data": {b"__data__": envelope}})
 
 
+async def _decode(message: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream's decoder; a body it cannot decode by its content type is handed on as bytes,
+    which then fail validation and reach the dead letters."""
+    try:
+        return await original(message)
+    except Exception:
+        return message.body
+
+
 def _text(value: object) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
@@ -230,14 +244,20 @@ async def _deliver(
 
 
 async def publish_user_registered(
-    broker: RedisBroker, message: UserRead, *, operation: str | None = None
+    broker: RedisBroker,
+    message: UserRead,
+    *,
+    operation: str | None = None,
+    event_id: str | None = None,
 ) -> EventInfo:
-    """Publish `user_registered` on `users.registered`, as an event of a new id (produced by
-    `operation`, if given); returns its identity.
+    """Publish `user_registered` on `users.registered`, as an event of `event_id`, else a new id
+    (produced by `operation`, if given); returns its identity.
 
     A user was created.
     """
     event = EventInfo.new(USER_REGISTERED, operation)
+    if event_id is not None:
+        event = EventInfo(id=event_id, channel=USER_REGISTERED, operation=operation)
     # Validated: a controller may have answered with a dict, as FastAPI allows.
     body = UserRead.model_validate(message).model_dump_json(by_alias=True).encode()
     await publish_event(broker, USER_REGISTERED, body, event)
@@ -264,6 +284,7 @@ def subscribe_user_registered(
         stream=StreamSub(USER_REGISTERED, group=group, consumer=consumer, max_records=READ_BATCH),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_parse,
+        decoder=_decode,
         title=USER_REGISTERED + ":" + group,
         description="A user was created.",
     )
@@ -282,6 +303,7 @@ def subscribe_user_registered(
         ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_parse,
+        decoder=_decode,
         title=USER_REGISTERED + ":" + group + ":reclaim",
         include_in_schema=False,  # the same channel and group as the subscriber above
     )
@@ -290,14 +312,20 @@ def subscribe_user_registered(
 
 
 async def publish_command_received(
-    broker: RedisBroker, message: CommandReceived, *, operation: str | None = None
+    broker: RedisBroker,
+    message: CommandReceived,
+    *,
+    operation: str | None = None,
+    event_id: str | None = None,
 ) -> EventInfo:
-    """Publish `command_received` on `chat.commands`, as an event of a new id (produced by
-    `operation`, if given); returns its identity.
+    """Publish `command_received` on `chat.commands`, as an event of `event_id`, else a new id
+    (produced by `operation`, if given); returns its identity.
 
     The chat gateway received a command.
     """
     event = EventInfo.new(COMMAND_RECEIVED, operation)
+    if event_id is not None:
+        event = EventInfo(id=event_id, channel=COMMAND_RECEIVED, operation=operation)
     # Validated: a controller may have answered with a dict, as FastAPI allows.
     body = CommandReceived.model_validate(message).model_dump_json(by_alias=True).encode()
     await publish_event(broker, COMMAND_RECEIVED, body, event)
@@ -324,6 +352,7 @@ def subscribe_command_received(
         stream=StreamSub(COMMAND_RECEIVED, group=group, consumer=consumer, max_records=READ_BATCH),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_parse,
+        decoder=_decode,
         title=COMMAND_RECEIVED + ":" + group,
         description="The chat gateway received a command.",
     )
@@ -342,6 +371,7 @@ def subscribe_command_received(
         ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         parser=_parse,
+        decoder=_decode,
         title=COMMAND_RECEIVED + ":" + group + ":reclaim",
         include_in_schema=False,  # the same channel and group as the subscriber above
     )

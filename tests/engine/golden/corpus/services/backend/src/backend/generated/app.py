@@ -41,7 +41,7 @@ from shared.generated.events import (
     make_broker,
     publish_event,
 )
-from specforge_runtime.publishing import EventOutbox
+from specforge_runtime.publishing import EventOutbox, prepared
 from specforge_runtime.streams import keep_trimmed
 
 SERVICE = "backend"
@@ -127,7 +127,11 @@ def create_app(
                     await declare_consumers(events, _CONSUMERS)  # before anything is published
                     await background.enter_async_context(keep_trimmed(events, _PUBLISHED))
                     if outbox is not None:  # its relay publishes the events recorded in it
-                        publish = functools.partial(publish_event, events)
+                        # The consumer groups first, always (also when the broker was down at start-up).
+                        groups = functools.partial(
+                            declare_consumers, events, _CONSUMERS, strict=True
+                        )
+                        publish = prepared(groups, functools.partial(publish_event, events))
                         await background.enter_async_context(outbox.running(publish))
                     yield
             finally:

@@ -105,7 +105,9 @@ def create_router(
         ) as staged:
             result = await controller.create_user(payload)
         if not staged.recorded:
-            await publish_user_registered(broker, result, operation=staged.operation)
+            await publish_user_registered(
+                broker, result, operation=staged.operation, event_id=staged.fallback_id
+            )
         return result
 
     @router.get(
