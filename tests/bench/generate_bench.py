@@ -13,7 +13,12 @@ writes, adds BUILD files with `./pants tailor ::`, and measures, in one run:
   edit      `./pants generate ::` after `make_workload.py edit` (svc_001's domain spec changes:
             its router, protocol and app, and svc_002's client, really change)
 
-plus the number of generation processes that ran after the edit (Pants' stats counters).
+plus the number of generation processes that ran after the edit (Pants' stats counters), and
+
+  floor     the engine alone generating the whole workload in one process (its own PEX, built
+            once, on the same specs): what Pants adds to, so `cold / floor` is Pants' overhead
+            (sandboxes, one process per spec directory, caching)
+
 Each figure is the median of --repeat runs (cold: one run per N, it cannot be repeated).
 
     python3 tests/bench/generate_bench.py [--services 10 50] [--make-workload PATH]
@@ -101,17 +106,38 @@ def stop_pantsd(repo: Path, timeout: float = 30.0) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def floor_run(engine: Path, repo: Path, out: Path) -> float:
+    """The engine generating every spec of `repo` and every service's app in one process."""
+    services = re.findall(r"^\s*- name: (\S+)", (repo / "services.yml").read_text(), re.M)
+    paths = [
+        repo / "services.yml",
+        *repo.glob("shared/spec/*.yaml"),
+        *repo.glob("services/*/spec/*.yaml"),
+    ]
+    specs = sorted(p.relative_to(repo).as_posix() for p in paths)
+    args = [a for spec in specs for a in ("--target", spec)]
+    args += [a for name in services for a in ("--app", name)]
+    return sh([str(engine), "generate", "--root", str(repo), "--out", str(out), *args], repo)[0]
+
+
 def processes_run(output: str) -> int:
     m = re.search(r"local_execution_requests: (\d+)", output)
     return int(m.group(1)) if m else -1
 
 
-def bench(n: int, workdir: Path, make_workload: Path, repeat: int) -> dict[str, float]:
+def bench(
+    n: int, workdir: Path, make_workload: Path, repeat: int, engine: Path
+) -> dict[str, float]:
     repo = make_repo(n, workdir, make_workload)
     try:
-        return measure(repo, make_workload, repeat)
+        figures = measure(repo, make_workload, repeat)
     finally:
         stop_pantsd(repo)  # a benchmark leaves no pantsd behind to load the machine
+    floors = []
+    for k in range(repeat):
+        floors.append(floor_run(engine, repo, workdir / f"floor-{n}-{k}"))
+    figures["floor"] = statistics.median(floors)
+    return figures
 
 
 def measure(repo: Path, make_workload: Path, repeat: int) -> dict[str, float]:
@@ -171,15 +197,23 @@ def main() -> None:
         warm = make_repo(1, workdir, args.make_workload)
         try:
             sh(["./pants", *GENERATE], warm)
+            # The engine's own PEX, for the single-process floor (run once untimed: a venv PEX
+            # builds its venv on the first run).
+            sh(["./pants", "package", "pants-plugins/specforge:specforge"], warm)
         finally:
             stop_pantsd(warm)
-        rows = {n: bench(n, workdir, args.make_workload, args.repeat) for n in args.services}
+        engine = warm / "dist" / "pants-plugins.specforge" / "specforge.pex"
+        floor_run(engine, warm, workdir / "w")
+        rows = {
+            n: bench(n, workdir, args.make_workload, args.repeat, engine) for n in args.services
+        }
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     print(
         f"{'N':>3} {'list':>6} | {'cold':>14} {'no-op':>14} {'edit':>14} | "
-        f"{'vs reference (cold/no-op/edit)':>31} | procs after edit | files"
+        f"{'vs reference (cold/no-op/edit)':>31} | {'floor':>6} {'cold/floor':>10} | "
+        "procs after edit | files"
     )
     for n, r in rows.items():
         ref = REFERENCE.get(n)
@@ -189,8 +223,10 @@ def main() -> None:
             else "-"
         )
         cells = [f"{r[k]:5.2f}s ({r[k] / r['list']:4.1f}x)" for k in ("cold", "noop", "edit")]
+        floor = f"{r['floor']:5.2f}s {r['cold'] / r['floor']:9.2f}x"
         print(
-            f"{n:>3} {r['list']:5.2f}s | {' '.join(cells)} | {vs:>31} | {r['processes']:>16} | {r['files']}"
+            f"{n:>3} {r['list']:5.2f}s | {' '.join(cells)} | {vs:>31} | {floor} | "
+            f"{r['processes']:>16} | {r['files']}"
         )
     print("(x) after a figure: ratio to the warm `./pants list ::` of the same N, in the same run")
 
