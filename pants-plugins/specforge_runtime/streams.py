@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,6 +74,44 @@ def max_deliveries() -> int:
     """How many failed deliveries move a message to the dead letters (`$EVENTS_MAX_DELIVERIES`)."""
     value = _env_int(MAX_DELIVERIES_ENV, DEFAULT_MAX_DELIVERIES, 1)
     return DEFAULT_MAX_DELIVERIES if value is None else value
+
+
+async def parse_entry(message: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream's parser of a stream entry (the generated subscribers' `parser=`); for an
+    entry it cannot read (not its envelope, headers that are not a mapping, field names that are
+    not UTF-8: anything a client with access to the stream wrote), the entry's raw fields as the
+    body, without headers, which then fail validation and reach the dead letters, instead of
+    failing before any handler on every delivery."""
+    try:
+        parsed = await original(message)
+        if isinstance(parsed.headers, Mapping):
+            return parsed
+    except Exception:  # noqa: S110 (read as raw below)
+        pass
+    fields = {_latin1(k): _latin1(v) for k, v in dict(message.get("data") or {}).items()}
+    envelope = json.dumps({"data": json.dumps(fields), "headers": {}}).encode()
+    return await original({**message, "data": {b"__data__": envelope}})
+
+
+async def decode_body(message: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream's decoder (the generated subscribers' `decoder=`); a body it cannot decode by
+    its content type is handed on as bytes, which then fail validation and reach the dead
+    letters."""
+    try:
+        return await original(message)
+    except Exception:
+        return message.body
+
+
+def entry_id(raw_message: Mapping[str, Any]) -> str:
+    """The stream entry id of a received message; "" when there is none (FastStream's
+    in-memory test broker)."""
+    ids = raw_message.get("message_ids") or [b""]
+    return _latin1(ids[0])
+
+
+def _latin1(value: object) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 def dead_letter_stream(channel: str, group: str) -> str:

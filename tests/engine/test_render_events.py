@@ -36,6 +36,26 @@ async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.05)
 
 
+async def settled(stream: str, group: str, timeout: float = 10.0) -> None:
+    """Wait until `group` has been delivered the whole stream and acknowledged all of it: its
+    handlers have run for every delivery, and nothing is left to deliver or redeliver."""
+    import redis.asyncio as aredis
+
+    client = aredis.Redis.from_url(REDIS_URL)
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            last = await client.xrevrange(stream, count=1)
+            info = {g["name"]: g for g in await client.xinfo_groups(stream)}[group.encode()]
+            if last and info["last-delivered-id"] == last[0][0] and info["pending"] == 0:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"group {group} did not settle")
+            await asyncio.sleep(0.05)
+    finally:
+        await client.aclose()
+
+
 @pytest.fixture
 async def flushed_redis() -> None:
     require_service("127.0.0.1", 6379, "Redis", "start one with `redis-server --daemonize yes`")
@@ -66,7 +86,7 @@ async def test_publish_reaches_every_group_once(generated: Path, flushed_redis: 
             for user in users
         ]
         await wait_for(lambda: len(got["b"]) == 4 and len(got["a1"]) + len(got["a2"]) == 4)
-        await asyncio.sleep(0.3)
+        await settled(ev.USER_REGISTERED, "a")  # no delivery to group a is still in flight
         group_a = got["a1"] + got["a2"]
         assert sorted(u.id for u, _ in group_a) == [1, 2, 3, 4]  # group a: once each
         assert [u for u, _ in got["b"]] == users  # group b: all, typed, in order
@@ -194,9 +214,12 @@ async def test_a_message_that_keeps_failing_moves_to_the_dead_letters(
 
         fixed = True
         await streams.replay(broker, letter)
-        await wait_for(lambda: handled["poison"] == [sent.id], timeout=30)
-        await asyncio.sleep(0.3)  # a replay to "other" would have arrived with this one
-        assert handled == {"poison": [sent.id], "other": [sent.id]}
+        # An event published after the replay: "other" handles the stream in order, so a replay
+        # it did not skip would reach it before this one.
+        after = await ev.publish_user_registered(broker, a_user(s, 6))
+        await wait_for(lambda: after.id in handled["other"], timeout=30)
+        await wait_for(lambda: handled["poison"] == [sent.id, after.id], timeout=30)
+        assert handled == {"poison": [sent.id, after.id], "other": [sent.id, after.id]}
         assert await client.xlen(dead) == 0
     finally:
         await broker.stop()

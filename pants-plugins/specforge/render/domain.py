@@ -91,6 +91,16 @@ class RestView:
 
 
 @dataclass(frozen=True)
+class PublishView:
+    """What publishes an operation's result on success (see `_signatures.py.j2`)."""
+
+    publisher: Ident  # publish_<event>
+    operation_id: str  # `<service>/<domain>.<operation>`, the events' `event-operation`
+    channel: Ident  # the event's channel constant
+    message: Python  # the event's message type
+
+
+@dataclass(frozen=True)
 class OperationView:
     name: Ident
     doc: str | None
@@ -101,12 +111,7 @@ class OperationView:
     rest: RestView | None = None
     links: tuple[Link, ...] = ()  # OpenAPI links from its success answer
     declared: tuple[int, ...] = ()  # the error statuses its spec declares
-    publishes: Ident | None = None  # the publisher function of publish_on_success
-    # publish_on_success: `<service>/<domain>.<operation>`, the event's channel constant and
-    # message type, for the outbox's `stage_event`
-    operation_id: str | None = None
-    channel: Ident | None = None
-    event_message: Python | None = None
+    publishes: PublishView | None = None  # its publish_on_success (routes and subscribers)
     subscribe: Ident | None = None  # the subscribe function of the subscribed event
     message: Python | None = None
 
@@ -282,6 +287,16 @@ def body_name(op: ir.Operation, *, router: bool) -> Ident:
     return Ident(name)
 
 
+def publish_view(op: ir.Operation, event: ir.Event, namer: TypeNamer) -> PublishView:
+    events = layout.events_module()
+    return PublishView(
+        publisher=namer.imports.add(events, namespace.publisher(event.name)),
+        operation_id=f"{op.service}/{op.domain}.{op.name}",
+        channel=namer.imports.add(events, namespace.event_constant(event.name)),
+        message=namer.annotation(ir.ModelType(event.message)),
+    )
+
+
 def operation_view(
     op: ir.Operation, namer: TypeNamer, *, router: bool = False, links: tuple[Link, ...] = ()
 ) -> OperationView:
@@ -335,26 +350,7 @@ def operation_view(
         links=links,
         declared=tuple(e.status for e in op.errors),
         publishes=(
-            namer.imports.add(
-                layout.events_module(), namespace.publisher(op.publish_on_success.name)
-            )
-            if router and op.publish_on_success is not None
-            else None
-        ),
-        operation_id=(
-            f"{op.service}/{op.domain}.{op.name}"
-            if router and op.publish_on_success is not None
-            else None
-        ),
-        channel=(
-            namer.imports.add(
-                layout.events_module(), namespace.event_constant(op.publish_on_success.name)
-            )
-            if router and op.publish_on_success is not None
-            else None
-        ),
-        event_message=(
-            namer.annotation(ir.ModelType(op.publish_on_success.message))
+            publish_view(op, op.publish_on_success, namer)
             if router and op.publish_on_success is not None
             else None
         ),

@@ -57,7 +57,6 @@ def render_events(project: ir.Project, file: str, broker: str) -> tuple[str, str
         published=any(e.publish for e in views),
         broker_title=b.title,
         declares_consumers=b.declares_consumers,
-        parses=b.key == "redis",  # its subscribers read hostile entries with `_parse`
         broker_class=Ident(b.class_name),
         url_env=b.url_env,
         default_url=b.default_url,

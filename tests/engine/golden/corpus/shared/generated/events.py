@@ -27,7 +27,6 @@ Handlers should therefore be idempotent: deduplicate by `EventInfo.id`.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -43,7 +42,13 @@ from redis.exceptions import RedisError, ResponseError
 
 from shared.generated.schemas import UserDeleted, UserRead
 from specforge_runtime.events import REPLAY_GROUP_HEADER, EventInfo
-from specforge_runtime.streams import dead_letter, max_deliveries
+from specforge_runtime.streams import (
+    dead_letter,
+    decode_body,
+    entry_id,
+    max_deliveries,
+    parse_entry,
+)
 
 Broker = RedisBroker
 BROKER_URL_ENV = "REDIS_URL"
@@ -163,35 +168,6 @@ def reclaim_after_ms() -> int:
 _log = logging.getLogger(__name__)
 
 
-async def _parse(message: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
-    """FastStream's parser; for an entry it cannot read (not its envelope, headers that are not
-    a mapping, field names that are not UTF-8), the entry's raw fields as the body, without
-    headers: such a message then fails validation and reaches the dead letters, instead of
-    failing before any handler on every delivery."""
-    try:
-        parsed = await original(message)
-        if isinstance(parsed.headers, Mapping):
-            return parsed
-    except Exception:
-        pass
-    fields = {_text(k): _text(v) for k, v in dict(message.get("data") or {}).items()}
-    envelope = json.dumps({"data": json.dumps(fields), "headers": {}}).encode()
-    return await original({**message, "data": {b"__data__": envelope}})
-
-
-async def _decode(message: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
-    """FastStream's decoder; a body it cannot decode by its content type is handed on as bytes,
-    which then fail validation and reach the dead letters."""
-    try:
-        return await original(message)
-    except Exception:
-        return message.body
-
-
-def _text(value: object) -> str:
-    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
-
-
 async def _deliver(
     broker: RedisBroker,
     handlers: list[_Handler],
@@ -209,10 +185,9 @@ async def _deliver(
     if replayed_for is not None and replayed_for != group:
         return  # a dead letter replayed for another group: acknowledged, not handled
     channel = raw.raw_message["channel"]
-    # (FastStream's in-memory test broker gives no entry ids.)
-    entry_id = _text((raw.raw_message.get("message_ids") or [b""])[0])
+    entry = entry_id(raw.raw_message)
     # An event without an id (not published by specforge) is known by its stream entry.
-    fallback = f"{channel}/{entry_id}" if entry_id else raw.message_id
+    fallback = f"{channel}/{entry}" if entry else raw.message_id
     event = EventInfo.from_headers(headers, channel=channel, fallback_id=fallback)
     try:
         if message_type is not None:
@@ -226,7 +201,7 @@ async def _deliver(
             await broker.connect(),
             channel=channel,
             group=group,
-            entry_id=entry_id,
+            entry_id=entry,
             body=raw.body,
             headers=headers,
             error=exc,
@@ -279,8 +254,8 @@ def subscribe_user_registered(
     @broker.subscriber(
         stream=StreamSub(USER_REGISTERED, group=group, consumer=consumer, max_records=READ_BATCH),
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        parser=_parse,
-        decoder=_decode,
+        parser=parse_entry,
+        decoder=decode_body,
         title=USER_REGISTERED + ":" + group,
     )
     async def on_user_registered(message: UserRead, raw: RedisStreamMessage) -> None:
@@ -297,8 +272,8 @@ def subscribe_user_registered(
             max_records=READ_BATCH,
         ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        parser=_parse,
-        decoder=_decode,
+        parser=parse_entry,
+        decoder=decode_body,
         title=USER_REGISTERED + ":" + group + ":reclaim",
         include_in_schema=False,  # the same channel and group as the subscriber above
     )
