@@ -86,7 +86,7 @@ async def parse_entry(message: Any, original: Callable[[Any], Awaitable[Any]]) -
         parsed = await original(message)
         if isinstance(parsed.headers, Mapping):
             return parsed
-    except Exception:  # noqa: S110 (read as raw below)
+    except Exception:  # read as raw below
         pass
     fields = {_latin1(k): _latin1(v) for k, v in dict(message.get("data") or {}).items()}
     envelope = json.dumps({"data": json.dumps(fields), "headers": {}}).encode()
