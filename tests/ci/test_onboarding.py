@@ -8,12 +8,13 @@ plugin's ruff backend in `lint`, `fix` and `fmt`."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.ci.scratch import copy_repo, scratch_env
 
 TRAIL = """\
 domain: trail
@@ -75,8 +76,7 @@ async def test_records_registered_users() -> None:
 
 
 def pants(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-    env["PANTS_DYNAMIC_UI"] = "false"
+    env = scratch_env()
     result = subprocess.run(
         ["./pants", "--no-pantsd", *args],
         cwd=root,
@@ -95,14 +95,7 @@ def pants(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProces
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("onboarding")
-    sandbox = Path.cwd()
-    for path in sandbox.rglob("*"):
-        rel = path.relative_to(sandbox)
-        if path.is_file() and rel.parts[:2] != ("tests", "ci") and rel.parts[0] != ".pants.d":
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, root / rel)
-    build = (root / "BUILD").read_text()
-    (root / "BUILD").write_text(build[: build.index("# The repo's own files")])
+    copy_repo(root)
     return root
 
 

@@ -8,12 +8,13 @@ what `.ci/run` runs on a branch; and `./pants spec-diff` on a branch, as `.ci/ru
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.ci.scratch import copy_repo, scratch_env
 
 BACKEND = {
     "services/backend/tests/test_openapi.py",
@@ -42,8 +43,7 @@ EVENTS = {"tests/events/test_events.py:tests"}
 
 
 def run(cmd: list[str], cwd: Path) -> str:
-    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-    env["PANTS_DYNAMIC_UI"] = "false"
+    env = scratch_env()
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
@@ -54,14 +54,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("git") is None:
         pytest.fail("git is needed")
     root = tmp_path_factory.mktemp("repo")
-    sandbox = Path.cwd()
-    for path in sandbox.rglob("*"):
-        rel = path.relative_to(sandbox)
-        if path.is_file() and rel.parts[:2] != ("tests", "ci") and rel.parts[0] != ".pants.d":
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, root / rel)
-    build = (root / "BUILD").read_text()
-    (root / "BUILD").write_text(build[: build.index("# The repo's own files")])
+    copy_repo(root)
     run(["git", "init", "-q", "-b", "main"], root)
     run(["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", "add", "-A"], root)
     run(
@@ -135,7 +128,7 @@ def test_spec_diff_fails_a_branch_that_breaks_a_consumer_until_allowed(repo: Pat
     try:
         models.write_text(original.replace(removed, ""))
         run([*git, "commit", "-qam", "drop created_at"], repo)
-        env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+        env = scratch_env()
         cmd = ["./pants", "--no-pantsd", "spec-diff"]
         broken = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, check=False)
         assert broken.returncode == 1, broken.stdout + broken.stderr
