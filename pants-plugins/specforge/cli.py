@@ -196,7 +196,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_scaffold(args: argparse.Namespace) -> int:
-    from specforge.layout import COMPOSE_PATH
+    from specforge.layout import COMPOSE_PATH, K8S_PATH
     from specforge.render import OutputPathError, write_tree
     from specforge.scaffold import scaffold
 
@@ -206,19 +206,32 @@ def cmd_scaffold(args: argparse.Namespace) -> int:
     errors = report([*problems, *errors])
     if not errors and project is not None and project.registry is None:
         errors = [SpecError(Location("services.yml"), "", "no services.yml among the spec files")]
-    # infra/compose.yml is read under the same rules as a spec file; missing, it is created.
-    compose: str | None = None
-    read = read_spec(root, COMPOSE_PATH)
-    if isinstance(read, str):
-        compose = read
-    elif read.message != MISSING and not read.message.startswith(MISSING_DIRECTORY):
-        errors.append(read)
+    # infra/compose.yml and infra/k8s/services.yaml are read under the same rules as a spec
+    # file; missing, they are created.
+    managed: dict[str, str | None] = {COMPOSE_PATH: None, K8S_PATH: None}
+    for rel in managed:
+        read = read_spec(root, rel)
+        if isinstance(read, str):
+            managed[rel] = read
+        elif read.message != MISSING and not read.message.startswith(MISSING_DIRECTORY):
+            errors.append(read)
     if errors or project is None:
         return fail(errors)
     try:
-        write_tree(Path(args.out), scaffold(project, compose))
+        write_tree(Path(args.out), scaffold(project, managed[COMPOSE_PATH], managed[K8S_PATH]))
     except OutputPathError as e:
         return fail([f"specforge scaffold: {e}"])
+    return 0
+
+
+def cmd_json_schema(args: argparse.Namespace) -> int:
+    from specforge.render import OutputPathError, write_tree
+    from specforge.render.spec_schema import render_spec_schemas
+
+    try:
+        write_tree(Path(args.out), render_spec_schemas())
+    except OutputPathError as e:
+        return fail([f"specforge json-schema: {e}"])
     return 0
 
 
@@ -289,6 +302,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     scaf.add_argument("--out", required=True, help="directory to write the proposed files into")
     scaf.add_argument("files", nargs="*", help="spec files, services.yml included")
     scaf.set_defaults(func=cmd_scaffold)
+
+    schema = sub.add_parser(
+        "json-schema",
+        help="write the JSON Schemas (draft-07) of the spec files, for editors",
+        description="Write shared/schemas/<kind>.schema.json under --out for each kind of spec "
+        "file (registry, models, events, domain, manifest), rendered from the engine's own key "
+        "tables.",
+    )
+    schema.add_argument("--out", required=True, help="the repo root to write them under")
+    schema.set_defaults(func=cmd_json_schema)
 
     args = parser.parse_args(argv)
     try:

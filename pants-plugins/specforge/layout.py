@@ -178,6 +178,10 @@ def str_shared_generated_dir() -> str:
 
 SERVICES_DIR = "services"
 COMPOSE_PATH = "infra/compose.yml"  # the compose file whose managed block sync-services owns
+# The Kubernetes manifests of the registry's services (their managed block, like compose's).
+K8S_PATH = "infra/k8s/services.yaml"
+# The files `sync-services` keeps a managed block of, in step with services.yml.
+MANAGED_PATHS = (COMPOSE_PATH, K8S_PATH)
 # Every service's generated package, for globbing the working tree.
 GENERATED_DIRS_GLOB = f"{SERVICES_DIR}/*/src/*/generated"
 

@@ -1,9 +1,10 @@
-"""`pants sync-services`: keep `services/` and `infra/compose.yml` in step with `services.yml`.
+"""`pants sync-services`: keep `services/`, `infra/compose.yml` and `infra/k8s/services.yaml` in
+step with `services.yml`.
 
 For every registered service, create the files of its type's scaffold that are missing (all of
 them for a new service, also when its `spec/` was written first); for every domain spec of a
-Python service without a controller, create a stub controller; regenerate the managed block of
-`infra/compose.yml`. Existing files are never overwritten. `--check` writes nothing and exits 1
+Python service without a controller, create a stub controller; regenerate the managed blocks of
+`infra/compose.yml` and `infra/k8s/services.yaml`. Existing files are never overwritten. `--check` writes nothing and exits 1
 when something is missing or stale.
 """
 
@@ -41,7 +42,7 @@ from specforge_pants.links import (
 from specforge_pants.target_types import AllSpecTargets, SpecSourceField
 from specforge_pants.unowned import UnownedSpecs
 
-COMPOSE = layout.COMPOSE_PATH
+MANAGED = layout.MANAGED_PATHS
 OUT = "__specforge_scaffold"
 
 
@@ -50,14 +51,14 @@ class SyncServicesSubsystem(GoalSubsystem):
     help = (
         "Create the missing scaffold files of every service in services.yml (all of them for a "
         "new service, also when its spec/ was written first), a stub controller for every "
-        "domain spec without one, and the managed block of infra/compose.yml. Never overwrites "
-        "a file."
+        "domain spec without one, and the managed blocks of infra/compose.yml and "
+        "infra/k8s/services.yaml. Never overwrites a file outside those blocks."
     )
 
     check = BoolOption(
         default=False,
-        help="Write nothing; exit 1 if a service directory, a controller or the compose block "
-        "is missing or out of date (for CI).",
+        help="Write nothing; exit 1 if a service directory, a controller, or the compose or "
+        "Kubernetes block is missing or out of date (for CI).",
     )
 
 
@@ -80,10 +81,10 @@ async def sync_services(
     # Specs written before their service has BUILD files (spec first) are read too, so that the
     # scaffold knows the service's domains (controllers, and main.py wired to them).
     spec_first = await Get(Digest, PathGlobs(unowned.paths))
-    compose = await Get(
-        Digest, PathGlobs([COMPOSE], glob_match_error_behavior=GlobMatchErrorBehavior.ignore)
+    managed = await Get(
+        Digest, PathGlobs(MANAGED, glob_match_error_behavior=GlobMatchErrorBehavior.ignore)
     )
-    input_digest = await Get(Digest, MergeDigests([sources.snapshot.digest, spec_first, compose]))
+    input_digest = await Get(Digest, MergeDigests([sources.snapshot.digest, spec_first, managed]))
     files = sorted({*sources.snapshot.files, *unowned.paths})
     root = Path(build_root.path)
     # The sandbox would hold a linked spec's target as a regular file: refuse it here, unread.
@@ -113,12 +114,13 @@ async def sync_services(
 
     create: List[str] = []
     kept = 0
-    compose_stale = False
+    stale: List[str] = []
     contents = {c.path: c.content for c in proposed}
     for rel, content in sorted(contents.items()):
         path = root / rel
-        if rel == COMPOSE:
-            compose_stale = not path.is_file() or path.read_bytes() != content
+        if rel in MANAGED:
+            if not path.is_file() or path.read_bytes() != content:
+                stale.append(rel)
             continue
         if path.exists():
             kept += 1
@@ -126,7 +128,7 @@ async def sync_services(
             create.append(rel)
 
     links = LinkedPaths(build_root.path)
-    writes = [*create, COMPOSE] if compose_stale else create
+    writes = [*create, *stale]
     through_links = [(rel, link) for rel, link in ((r, links.link_of(r)) for r in writes) if link]
     for rel, link in through_links:
         console.print_stderr(f"sync-services: {LinkedOutputError(rel, link)}.")
@@ -136,9 +138,9 @@ async def sync_services(
     if subsystem.check:
         for rel in create:
             console.print_stderr(f"sync-services: missing {rel}")
-        if compose_stale:
-            console.print_stderr(f"sync-services: {COMPOSE} is out of date with services.yml")
-        if create or compose_stale:
+        for rel in stale:
+            console.print_stderr(f"sync-services: {rel} is out of date with services.yml")
+        if create or stale:
             console.print_stderr("Run `./pants sync-services` to create them.")
             return SyncServices(exit_code=1)
         console.print_stdout("Services are in step with services.yml.")
@@ -155,12 +157,13 @@ async def sync_services(
                 f"  wire it: pass {domain}={layout.controller_impl_class(domain)}() to "
                 f"create_app/create_worker in {main}"
             )
-    if compose_stale:
-        write_beneath(str(root), COMPOSE, contents[COMPOSE])
-        console.print_stdout(f"updated {COMPOSE} (its services.yml block)")
+    for rel in stale:
+        write_beneath(str(root), rel, contents[rel])
+        console.print_stdout(f"updated {rel} (its services.yml block)")
+    current = [rel for rel in MANAGED if rel not in stale]
     console.print_stdout(
         f"sync-services: {len(create)} created, {kept} existing files left alone"
-        + ("" if compose_stale else f", {COMPOSE} up to date")
+        + "".join(f", {rel} up to date" for rel in current)
         + "."
     )
     return SyncServices(exit_code=0)

@@ -13,57 +13,10 @@ PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # What Redis streams, NATS subjects, RabbitMQ exchanges and Kafka topics all accept.
 CHANNEL = re.compile(r"(?=.{1,200}$)[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 
-FIELD_KEYS = (
-    "type",
-    "description",
-    "optional",
-    "nullable",
-    "default",
-    "readonly",
-    "ge",
-    "gt",
-    "le",
-    "lt",
-    "min_length",
-    "max_length",
-    "pattern",
-    "format",
-    "min_items",
-    "max_items",
-    "deprecated",
-    "values",
-    "examples",
-)
 NUMERIC_CONSTRAINTS = ("ge", "gt", "le", "lt")
 LENGTH_CONSTRAINTS = ("min_length", "max_length")
 ITEM_CONSTRAINTS = ("min_items", "max_items")
 FORMATS = ("email", "uri")
-PARAM_KEYS = (
-    "name",
-    "type",
-    "source",
-    "required",
-    "default",
-    "description",
-    "ge",
-    "gt",
-    "le",
-    "lt",
-    "min_length",
-    "max_length",
-    "pattern",
-    "examples",
-)
-OPERATION_KEYS = (
-    "summary",
-    "description",
-    "input",
-    "output",
-    "params",
-    "rest",
-    "errors",
-    "events",
-)
 # Variants that leave out the fields marked `readonly` (what a client sends, not what it gets).
 READONLY_DROPPING_VARIANTS = ("Create", "Update")
 COMPOSE_CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from specforge import ir, namespace, rest_paths
 from specforge.errors import Location, suggest
-from specforge.frontend.keys import IDENTIFIER, OPERATION_KEYS, PARAM_KEYS, SNAKE
+from specforge.frontend.keys import IDENTIFIER, SNAKE
 from specforge.frontend.raw import LocatedName, RawDomain, RawOperation, RawParam, RawSpecs
 from specforge.frontend.read_models import type_expr
+from specforge.frontend.shapes import check_shape
 from specforge.http_facts import HTTP_METHODS, default_status, status_phrase
 from specforge.layout import SpecFile, pascal
 from specforge.reader import Reader
@@ -16,7 +17,7 @@ from specforge.yamlio import Node, Scalar
 
 
 def read_domain(raw: RawSpecs, spec: SpecFile, top: Reader) -> None:
-    top.check_keys(("domain", "config", "operations"), required=("domain", "operations"))
+    check_shape(top, "domain_file")
     name = top.string("domain", allow_empty=False)
     if name is not None:
         problem = namespace.domain_name_problem(name)
@@ -37,10 +38,10 @@ def read_domain(raw: RawSpecs, spec: SpecFile, top: Reader) -> None:
     tags: tuple[str, ...] = ()
     config = top.mapping("config")
     if config is not None:
-        config.check_keys(("rest",))
+        check_shape(config, "domain_config")
         rest = config.mapping("rest")
         if rest is not None:
-            rest.check_keys(("prefix", "tags"))
+            check_shape(rest, "domain_rest")
             prefix = rest.string("prefix") or ""
             problem = rest_paths.prefix_problem(prefix)
             if problem is not None:
@@ -77,7 +78,7 @@ def read_operation(
     if problem:
         raw.diags.error(key.loc, r.path, f"operation name {problem}; rename the operation")
         return None
-    r.check_keys(OPERATION_KEYS)
+    check_shape(r, "operation")
 
     def type_of(k: str) -> tuple[TypeExpr, Location, str] | None:
         text = r.string(k, allow_empty=False)
@@ -92,7 +93,7 @@ def read_operation(
     publish = subscribe = None
     events = r.mapping("events")
     if events is not None:
-        events.check_keys(("publish_on_success", "subscribe"))
+        check_shape(events, "operation_events")
         if not events.node.items:
             r.error("events", "'events' needs 'subscribe' and/or 'publish_on_success'")
         p = events.string("publish_on_success", allow_empty=False)
@@ -154,7 +155,7 @@ def read_params(raw: RawSpecs, r: Reader) -> list[RawParam]:
     params: list[RawParam] = []
     seen: dict[str, Location] = {}
     for p in items:
-        p.check_keys(PARAM_KEYS, required=("name", "type"))
+        check_shape(p, "param")
         name = p.string("name", allow_empty=False)
         type_text = p.string("type", allow_empty=False)
         source_text = p.string("source")
@@ -208,7 +209,7 @@ def read_rest(raw: RawSpecs, r: Reader, prefix: str) -> tuple[ir.Rest | None, Re
     rest = r.mapping("rest")
     if rest is None:
         return None, None
-    rest.check_keys(("method", "path", "status"), required=("method",))
+    check_shape(rest, "rest")
     method = rest.string("method")
     if method is None:
         return None, rest
@@ -248,7 +249,7 @@ def read_errors(raw: RawSpecs, r: Reader) -> list[ir.ErrorResponse]:
     out: list[ir.ErrorResponse] = []
     seen: dict[int, Location] = {}
     for e in items:
-        e.check_keys(("status", "description"), required=("status",))
+        check_shape(e, "error")
         status = e.integer("status")
         description = e.text("description")
         if status is None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from specforge import namespace
 from specforge.frontend.keys import CHANNEL, SNAKE
 from specforge.frontend.raw import LocatedName, RawEvent, RawSpecs
+from specforge.frontend.shapes import check_shape
 from specforge.layout import SpecFile
 from specforge.reader import Reader
 
 
 def read_events(raw: RawSpecs, spec: SpecFile, top: Reader) -> None:
-    top.check_keys(("events",), required=("events",))
+    check_shape(top, "events_file")
     events = top.mapping("events")
     if events is None:
         return
@@ -28,9 +29,7 @@ def read_events(raw: RawSpecs, spec: SpecFile, top: Reader) -> None:
         if problem:
             raw.diags.error(key.loc, r.path, f"event name {problem}; rename the event")
             continue
-        r.check_keys(
-            ("message", "publish", "subscribe", "channel", "description"), required=("message",)
-        )
+        check_shape(r, "event")
         message = r.string("message", allow_empty=False)
         channel = r.string("channel", allow_empty=False)
         if channel is not None and not CHANNEL.fullmatch(channel):

@@ -10,13 +10,14 @@ from specforge.frontend.raw import (
     RawManifest,
     RawSpecs,
 )
+from specforge.frontend.shapes import check_shape
 from specforge.layout import SpecFile
 from specforge.reader import Reader
 from specforge.yamlio import Mapping, kind_of
 
 
 def read_manifest(raw: RawSpecs, spec: SpecFile, top: Reader) -> None:
-    top.check_keys(("consumes",), required=("consumes",))
+    check_shape(top, "manifest_file")
     items = top.sequence("consumes")
     manifest = RawManifest(spec, [])
     for i, node in items or []:
@@ -34,9 +35,9 @@ def read_manifest(raw: RawSpecs, spec: SpecFile, top: Reader) -> None:
         if c.has("api"):
             read_api_entry(raw, manifest, c, node.loc, path)
             continue
-        if not c.check_keys(
-            ("service", "domain", "operations"), ("service", "domain", "operations")
-        ) and not all(c.has(k) for k in ("service", "domain", "operations")):
+        if not check_shape(c, "consumption") and not all(
+            c.has(k) for k in ("service", "domain", "operations")
+        ):
             continue
         service = c.string("service", allow_empty=False)
         domain = c.string("domain", allow_empty=False)
@@ -62,7 +63,7 @@ def read_api_entry(
 ) -> None:
     """`{api: weather, operations: [get_forecast]}`: operations of the external API described
     by `services/<svc>/spec/weather.openapi.yaml`."""
-    if not c.check_keys(("api", "operations"), ("api", "operations")):
+    if not check_shape(c, "api_consumption"):
         return
     api = c.string("api", allow_empty=False)
     ops = c.names("operations", "an operationId")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from specforge import ir
 from specforge.errors import Diagnostics, Location
-from specforge.frontend.keys import FIELD_KEYS, IDENTIFIER, PASCAL
+from specforge.frontend.keys import IDENTIFIER, PASCAL
 from specforge.frontend.raw import LocatedName, RawEnum, RawField, RawModel, RawSpecs, RawVariant
+from specforge.frontend.shapes import check_shape
 from specforge.layout import BUILTIN_TYPE_NAMES, SpecFile, inline_enum_name
 from specforge.numeric import shown
 from specforge.reader import Reader
@@ -15,7 +16,7 @@ from specforge.yamlio import Mapping, Node, Scalar, kind_of
 
 
 def read_models(raw: RawSpecs, spec: SpecFile, top: Reader) -> None:
-    top.check_keys(("models", "enums"))
+    check_shape(top, "models_file")
     origin = ir.Origin(spec.path, spec.service or ir.SHARED)
     enums = top.mapping("enums")
     if enums is not None:
@@ -34,7 +35,7 @@ def read_enum(raw: RawSpecs, key: Scalar, value: Node, parent: Reader, origin: i
         return
     if not check_type_name(raw.diags, name, key.loc, r.path, "enum"):
         return
-    r.check_keys(("values", "description"), required=())
+    check_shape(r, "enum")
     values = read_enum_values(raw, r)
     raw.enums.append(RawEnum(name, values, r.text("description"), key.loc, origin, path=r.path))
 
@@ -82,7 +83,7 @@ def read_model(raw: RawSpecs, key: Scalar, value: Node, parent: Reader, origin: 
         return
     if not check_type_name(raw.diags, name, key.loc, r.path, "model"):
         return
-    keys_ok = r.check_keys(("description", "fields", "variants", "union", "discriminator"))
+    keys_ok = check_shape(r, "model")
     model = RawModel(name, key.loc, r.path, origin, r.text("description"))
     if r.has("union"):
         for bad in ("fields", "variants"):
@@ -146,7 +147,7 @@ def read_field(
     r = parent.child(key, value, "a field")
     if r is None:
         return None
-    r.check_keys(FIELD_KEYS, required=("type",))
+    check_shape(r, "field")
     type_text = r.string("type", allow_empty=False)
     if type_text is None:
         return None
@@ -174,7 +175,7 @@ def read_variant(raw: RawSpecs, key: Scalar, value: Node, parent: Reader) -> Raw
             key.loc, r.path, f"variant name '{name}' must be PascalCase, like Create or Read"
         )
         return None
-    r.check_keys(("exclude", "optional"))
+    check_shape(r, "variant")
     exclude = [LocatedName(*n) for n in (r.names("exclude", "a field name") or [])]
     optional = [LocatedName(*n) for n in (r.names("optional", "a field name") or [])]
     return RawVariant(name, key.loc, r.path, exclude, optional)

@@ -6,6 +6,7 @@ from specforge import ir, namespace
 from specforge.errors import Location, suggest
 from specforge.frontend.keys import COMPOSE_CONDITIONS, PACKAGE_NAME
 from specforge.frontend.raw import RawSpecs
+from specforge.frontend.shapes import check_shape
 from specforge.layout import SpecFile
 from specforge.reader import Reader
 from specforge.yamlio import Mapping, Scalar, Sequence, kind_of
@@ -13,7 +14,7 @@ from specforge.yamlio import Mapping, Scalar, Sequence, kind_of
 
 def read_registry(raw: RawSpecs, spec: SpecFile, top: Reader) -> None:
     before = len(raw.diags.errors)
-    top.check_keys(("services",), required=("services",))
+    check_shape(top, "registry")
     items = top.sequence("services")
     entries: list[ir.ServiceEntry] = []
     seen: dict[str, Location] = {}
@@ -28,10 +29,7 @@ def read_registry(raw: RawSpecs, spec: SpecFile, top: Reader) -> None:
             )
             continue
         s = Reader(node, path, raw.diags, node.loc)
-        s.check_keys(
-            ("name", "type", "description", "depends_on", "profiles"),
-            required=("name", "type", "description"),
-        )
+        check_shape(s, "service")
         name = s.string("name", allow_empty=False)
         type_text = s.string("type", allow_empty=False)
         description = s.text("description")

@@ -22,12 +22,14 @@ from specforge.graph import reaches
 from specforge.render.common import HERE as RENDER_TEMPLATES_DIR
 from specforge.render.common import Imports, TypeNamer, dotted, format_files
 from specforge.render.domain import operation_view
+from specforge.scaffold import k8s
+from specforge.scaffold.env import http_port, needs_postgres, service_env
+from specforge.scaffold.managed import joined, replace_block
 
 HERE = Path(__file__).parent
 
 BEGIN = "  # >>> services.yml (managed by `./pants sync-services`; edits here are replaced) >>>"
 END = "  # <<< services.yml <<<"
-INFRA_ENV = {"redis": ("REDIS_URL", "redis://redis:6379")}
 POSTGRES_URL = "postgresql://postgres:postgres@postgres:5432/postgres"
 
 
@@ -107,9 +109,12 @@ def service_files(project: ir.Project, entry: ir.ServiceEntry) -> dict[str, str]
     return files
 
 
-def scaffold(project: ir.Project, compose: str | None) -> dict[str, str]:
+def scaffold(
+    project: ir.Project, compose: str | None, kubernetes: str | None = None
+) -> dict[str, str]:
     """{path: content} of every scaffold file of every registered service, every domain's stub
-    controller, and the compose file with its managed block brought up to date."""
+    controller, and the compose file and Kubernetes manifests (`compose`, `kubernetes`: their
+    current text, if they exist) with their managed blocks brought up to date."""
     assert project.registry is not None
     files: dict[str, str] = {}
     python_services = {s.name for s in project.registry.services if s.type.is_python}
@@ -122,6 +127,7 @@ def scaffold(project: ir.Project, compose: str | None) -> dict[str, str]:
     python = {p: t for p, t in files.items() if p.endswith(".py")}
     files.update(format_files(python, first_party=services))
     files[layout.COMPOSE_PATH] = merge_compose(compose, managed_block(project))
+    files[layout.K8S_PATH] = k8s.merge_k8s(kubernetes, k8s.managed_block(project))
     return files
 
 
@@ -148,13 +154,13 @@ def _q(value: str) -> str:
 def managed_block(project: ir.Project) -> list[str]:
     assert project.registry is not None
     lines = [BEGIN]
-    http_port, node_port = 8000, 4321
+    # Host ports: 8000, 8001, ... for the HTTP APIs, 4321, 4322, ... for the Node services.
+    next_port = {ir.ServiceType.FASTAPI: 8000, ir.ServiceType.NODE: 4321}
     ports: dict[str, int] = {}
     for s in project.registry.services:
-        if s.type is ir.ServiceType.FASTAPI:
-            ports[s.name], http_port = http_port, http_port + 1
-        elif s.type is ir.ServiceType.NODE:
-            ports[s.name], node_port = node_port, node_port + 1
+        if s.type in next_port:
+            ports[s.name] = next_port[s.type]
+            next_port[s.type] += 1
     consumers: dict[str, list[str]] = {}
     for m in project.manifests:
         consumers[m.service] = list(m.services())  # external APIs are not compose services
@@ -167,21 +173,14 @@ def managed_block(project: ir.Project) -> list[str]:
             lines.append(
                 f"    image: specforge/{s.name}:latest  # ./pants package services/{s.name}:image"
             )
-        env: dict[str, str] = {}
-        if s.type.is_python:
-            env["REDIS_URL"] = INFRA_ENV["redis"][1]
-        if s.name in ports:
-            env["HOST"] = "0.0.0.0"
-            env["PORT"] = str(8000 if s.type is ir.ServiceType.FASTAPI else 4321)
-        if any(dep == "postgres" for dep, _ in s.depends_on):
+        env = service_env(s, consumers.get(s.name, []), lambda producer: producer)
+        if needs_postgres(s):
             env["DATABASE_URL"] = POSTGRES_URL
-        for producer in consumers.get(s.name, []):
-            env[f"{producer.upper()}_URL"] = f"http://{producer}:8000"
         if env:
             lines.append("    environment:")
             lines += [f"      {k}: {_q(v)}" for k, v in env.items()]
-        if s.name in ports:
-            inner = 8000 if s.type is ir.ServiceType.FASTAPI else 4321
+        inner = http_port(s)
+        if inner is not None:
             lines.append(f'    ports: ["{ports[s.name]}:{inner}"]')
         depends = dict(s.depends_on)
         if s.type.is_python:
@@ -250,13 +249,11 @@ def merge_compose(current: str | None, block: list[str]) -> str:
     if current is None:
         return DEFAULT_COMPOSE.format(managed=managed)
     lines = current.splitlines()
-    if BEGIN in lines and END in lines and lines.index(BEGIN) < lines.index(END):
-        start, end = lines.index(BEGIN), lines.index(END)
-        merged = [*lines[:start], *block, *lines[end + 1 :]]
-    else:
+    merged = replace_block(lines, block)
+    if merged is None:
         at = next((i for i, line in enumerate(lines) if line.rstrip() == "services:"), None)
         if at is None:
             merged = [*lines, "", "services:", *block]
         else:
             merged = [*lines[: at + 1], *block, "", *lines[at + 1 :]]
-    return "\n".join(merged).rstrip("\n") + "\n"
+    return joined(merged)
