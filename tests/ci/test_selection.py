@@ -32,8 +32,9 @@ TG_BOT = {
 }
 # Cross-service tests run every service's code, so any service change selects them.
 SYSTEM = {"tests/integration/test_system.py:tests", "tests/images/test_images.py:tests"}
-# The golden record holds the example system's generated code, so any example spec selects it.
-GOLDEN = {"tests/engine/test_golden.py:tests"}
+# The golden record holds the example system's generated code, and the spec schemas' test
+# validates the example specs, so any example spec selects both.
+GOLDEN = {"tests/engine/test_golden.py:tests", "tests/engine/test_spec_schema.py:tests"}
 # The API documents of every service are built from its specs.
 API_DOCS = {"tests/api_docs/test_documents.py:tests"}
 # The contract tests run every HTTP service's code (backend's).
