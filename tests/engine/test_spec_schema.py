@@ -210,3 +210,27 @@ def test_every_example_spec_names_its_schema_for_editors() -> None:
         assert first.startswith(prefix), f"{rel}: no modeline"
         named = ((REPO / rel).parent / first[len(prefix) :]).resolve()
         assert named == (REPO / schema_file(kind)).resolve(), f"{rel}: {first}"
+
+
+EDGE_CASES = {
+    # Values the engine reads as text, so the schema must take them too.
+    "shared/spec/models.yaml": (
+        "models:\n"
+        "  Flag:\n"
+        "    description: 42\n"
+        "    fields:\n"
+        "      state: {type: enum, values: [true, false, maybe]}\n"
+    ),
+    "services.yml": "services:\n  - {name: api, type: python-fastapi, description: 2024}\n",
+}
+
+
+@pytest.mark.parametrize("rel", sorted(EDGE_CASES))
+def test_what_the_engine_takes_as_text_the_schema_takes(rel: str, tmp_path: Path) -> None:
+    text = EDGE_CASES[rel]
+    _, errors = check_sources({rel: text})
+    assert not errors, [e.format() for e in errors]
+    kind = kind_of(rel)
+    assert kind is not None
+    result = check_jsonschema(kind, write(tmp_path, {rel: text})[kind])
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -21,10 +21,12 @@ from specforge.reader import Reader
 # ------------------------------------------------------------------------------ values --
 @dataclass(frozen=True)
 class Text:
-    """A string; `number=True`: a number is taken as text too (descriptions, summaries)."""
+    """A string; `number=True`: a number is taken as text too (descriptions, summaries);
+    `boolean=True`: so is true or false (enum values, whose text must match `pattern`)."""
 
     number: bool = False
     pattern: str | None = None
+    boolean: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ PASCAL_NAME = PASCAL.pattern
 SNAKE = SNAKE_NAME.pattern
 TEXT = Text(number=True)
 NAMES = ListOf(Text())
+ENUM_VALUES = ListOf(Text(pattern=IDENT, boolean=True), min_items=1)
 TYPE = Text()  # a type expression: `int`, `list[UserRead]`, `dict[str, int]`, `UserRead | None`
 
 _NUMERIC = tuple(
@@ -194,7 +197,7 @@ SHAPES: dict[str, Shape] = {
             (
                 Key(
                     "values",
-                    ListOf(Text(pattern=IDENT), min_items=1),
+                    ENUM_VALUES,
                     "Its values.",
                     also_required=True,
                 ),
@@ -235,7 +238,7 @@ SHAPES: dict[str, Shape] = {
                 Key("min_items", Integer(minimum=0), "The fewest items (lists)."),
                 Key("max_items", Integer(minimum=0), "The most items (lists)."),
                 Key("deprecated", Boolean(), "Marked deprecated in the API documents."),
-                Key("values", ListOf(Text(pattern=IDENT), min_items=1), "The values (type: enum)."),
+                Key("values", ENUM_VALUES, "The values (type: enum)."),
                 _EXAMPLES,
             ),
         ),

@@ -25,8 +25,9 @@ def schema_file(kind: str) -> str:
 
 def value_schema(value: shapes.Value) -> dict[str, Any]:
     match value:
-        case shapes.Text(number=number, pattern=pattern):
-            out: dict[str, Any] = {"type": ["string", "number"] if number else "string"}
+        case shapes.Text(number=number, pattern=pattern, boolean=boolean):
+            types = ["string", *(["number"] if number else []), *(["boolean"] if boolean else [])]
+            out: dict[str, Any] = {"type": types if len(types) > 1 else "string"}
             if pattern is not None:
                 out["pattern"] = pattern
             return out
