@@ -145,10 +145,14 @@ def test_check_jsonschema_accepts_every_example(source: str, tmp_path: Path) -> 
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+# The malformed corpus, read once.
+CASES = {c.name: c for c in all_cases()}
+
+
 def structural_cases() -> list[tuple[str, str, str]]:
     """(case, file, kind) of the malformed cases whose mistake a schema can see."""
     out = []
-    for case in all_cases():
+    for case in CASES.values():
         for expected in case.expected:
             rel = expected.location.rsplit(":", 2)[0]
             kind = kind_of(rel)
@@ -172,7 +176,7 @@ def test_the_structural_sample_is_large_enough() -> None:
 def test_check_jsonschema_rejects_the_malformed_sample(
     case: str, rel: str, kind: str, tmp_path: Path
 ) -> None:
-    (found,) = [c for c in all_cases() if c.name == case]
+    found = CASES[case]
     path = tmp_path / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(found.files[rel])
