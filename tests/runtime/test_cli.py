@@ -11,7 +11,9 @@ from redis.asyncio import Redis
 
 from specforge_runtime import streams
 from specforge_runtime.events import EventInfo
-from tests.runtime.conftest import REDIS_URL
+from tests.runtime.conftest import redis_url
+
+REDIS_URL = redis_url(__name__)
 
 
 def cli(*args: str, url: str = REDIS_URL) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,9 @@ from redis.asyncio import Redis
 from specforge_runtime import streams
 from specforge_runtime.events import EVENT_ID_HEADER, REPLAY_GROUP_HEADER, EventInfo
 from specforge_runtime.streams import Retention
-from tests.runtime.conftest import REDIS_URL
+from tests.runtime.conftest import redis_url
+
+REDIS_URL = redis_url(__name__)
 
 STREAM = "things.created"
 
