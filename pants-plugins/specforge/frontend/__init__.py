@@ -27,6 +27,7 @@ from specforge.frontend.raw import RawSpecs
 from specforge.frontend.read import read_file
 from specforge.layout import classify
 from specforge.sources import without_duplicates
+from specforge.yamlio import Documents
 
 
 def load_project(sources: MappingABC[str, str]) -> ir.Project:
@@ -42,21 +43,33 @@ def load_project(sources: MappingABC[str, str]) -> ir.Project:
 
 
 def check_sources(
-    sources: MappingABC[str, str], *, shallow: Iterable[str] = ()
+    sources: MappingABC[str, str],
+    *,
+    shallow: Iterable[str] = (),
+    full: MappingABC[str, frozenset[str]] | None = None,
+    documents: Documents | None = None,
 ) -> tuple[ir.Project | None, list[SpecError]]:
     """Like load_project, but returns (project or None, sorted errors) instead of raising.
 
     Models and events files named in `shallow` are only indexed: their names (models,
     variants, enums, events) are defined and resolvable, but their fields are neither built nor
-    validated. Code generation uses this for the files a target merely depends on (each is
-    fully checked by its own target); `check` never does.
+    validated, except for the models that `full` names for the file. Code generation uses this
+    for the files a target merely depends on (each is fully checked by its own target);
+    `check` never does. `documents` lets several calls compose each text once.
     """
     diags = Diagnostics()
     sources = without_duplicates(sources, diags)
-    raw = RawSpecs(diags)
+    raw = RawSpecs(diags, documents or Documents())
     shallow = frozenset(shallow)
+    full = full or {}
     for path in sorted(sources):
-        read_file(raw, classify(path), sources[path], shallow=path in shallow)
+        read_file(
+            raw,
+            classify(path),
+            sources[path],
+            shallow=path in shallow,
+            full=full.get(path, frozenset()),
+        )
     project = _resolve(Resolution(raw))
     errors = diags.sorted()
     return (None if errors else project), errors
@@ -66,25 +79,31 @@ def check_targets(
     sources: MappingABC[str, str], targets: Iterable[str]
 ) -> tuple[ir.Project | None, list[SpecError]]:
     """`check_sources` for code generation: the targets in full, the files they merely use
-    indexed, but for those defining the models that the targets' routes answer with (their
-    OpenAPI links name the answers' fields), which are read in full too."""
+    indexed, but for the models that the targets' routes answer with (their OpenAPI links name
+    the answers' fields), which are read in full too. Each file is composed once."""
+    documents = Documents()
     shallow = set(sources) - set(targets)
-    project, errors = check_sources(sources, shallow=shallow)
-    answers = set() if project is None else _answer_files(project, targets) & shallow
+    project, errors = check_sources(sources, shallow=shallow, documents=documents)
+    answers = {} if project is None else _answer_models(project, targets, shallow)
     if answers:
-        project, errors = check_sources(sources, shallow=shallow - answers)
+        project, errors = check_sources(sources, shallow=shallow, full=answers, documents=documents)
     return project, errors
 
 
-def _answer_files(project: ir.Project, targets: Iterable[str]) -> set[str]:
-    """The files defining the models that the routes of the target domains answer with."""
-    files: set[str] = set()
+def _answer_models(
+    project: ir.Project, targets: Iterable[str], shallow: set[str]
+) -> dict[str, frozenset[str]]:
+    """{file: names} of the models, in files read shallowly, that the routes of the target
+    domains answer with (a variant's: the model it is a variant of)."""
+    names: dict[str, set[str]] = {}
     for target in targets:
         domain = project.domain_in(target)
         for op in domain.operations if domain is not None else ():
             if op.rest is not None and isinstance(op.output, ir.ModelType):
-                files.add(op.output.model.origin.file)
-    return files
+                model = op.output.model
+                if model.origin.file in shallow:
+                    names.setdefault(model.origin.file, set()).add(model.variant_of or model.name)
+    return {file: frozenset(models) for file, models in names.items()}
 
 
 def _resolve(ctx: Resolution) -> ir.Project:

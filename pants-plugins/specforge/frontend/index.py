@@ -1,19 +1,25 @@
 """The shallow index of a models or events file: its names without its fields (pass 1, for
-files a code generation target only depends on)."""
+files a code generation target only depends on), but for the models it is asked to read in full
+(those a target's routes answer with)."""
 
 from __future__ import annotations
 
 from specforge import ir
 from specforge.errors import Diagnostics, Location
 from specforge.frontend.raw import LocatedName, RawEnum, RawEvent, RawModel, RawSpecs, RawVariant
+from specforge.frontend.read_models import read_model
 from specforge.layout import SpecFile, SpecKind, inline_enum_name
-from specforge.yamlio import Mapping, Node, Scalar, Sequence, load_yaml
+from specforge.reader import Reader
+from specforge.yamlio import Mapping, Node, Scalar, Sequence
 
 
-def index_file(raw: RawSpecs, spec: SpecFile, text: str) -> bool:
-    """Define the names of a models or events file without building its fields; False
-    (and nothing defined) when the file is not a well-formed spec, which a full load
-    then reports. The file is read by `load_yaml`, within the same limits as any other."""
+def index_file(
+    raw: RawSpecs, spec: SpecFile, text: str, full: frozenset[str] = frozenset()
+) -> bool:
+    """Define the names of a models or events file without building its fields, but for the
+    models named in `full`, read as a full load reads them; False (and nothing defined) when
+    the file is not a well-formed spec, which a full load then reports. The file is read by
+    `load_yaml`, within the same limits as any other."""
 
     class Malformed(Exception):
         """Not the shape of a spec: the full load says why."""
@@ -59,13 +65,13 @@ def index_file(raw: RawSpecs, spec: SpecFile, text: str) -> bool:
         return isinstance(node, Scalar) and node.value is True
 
     diags = Diagnostics()  # the full load reports the problems, if any
-    doc = load_yaml(text, spec.path, diags)
+    doc = raw.documents.load(text, spec.path, diags)
     if diags or not isinstance(doc, Mapping):
         return False
     origin = ir.Origin(spec.path, spec.service or ir.SHARED)
     events: list[RawEvent] = []
     enums: list[RawEnum] = []
-    models: list[RawModel] = []
+    models: list[RawModel | tuple[Scalar, Node]] = []  # a model in `full`: its entry
     try:
         if spec.kind is SpecKind.EVENTS:
             for name, key, e in named(doc.get("events")):
@@ -93,6 +99,9 @@ def index_file(raw: RawSpecs, spec: SpecFile, text: str) -> bool:
                 values = enum_values(mapping(e).get("values"))
                 enums.append(RawEnum(name, values, None, key.loc, origin))
             for name, key, m in named(doc.get("models")):
+                if name in full:
+                    models.append((key, m))
+                    continue
                 m = mapping(m)
                 model = RawModel(name, key.loc, f"models.{name}", origin, None, shallow=True)
                 for variant, vkey, _ in named(m.get("variants")):
@@ -108,5 +117,13 @@ def index_file(raw: RawSpecs, spec: SpecFile, text: str) -> bool:
         return False  # nothing defined: the full load reports why
     raw.events += events
     raw.enums += enums
-    raw.models += models
+    # In the file's order, as a full load defines them; the full ones report their problems
+    # (the run's, not the index's) and define their inline enums themselves.
+    focused = any(isinstance(m, tuple) for m in models)
+    parent = Reader(doc, "", raw.diags, doc.loc).mapping("models") if focused else None
+    for m in models:
+        if isinstance(m, RawModel):
+            raw.models.append(m)
+        elif parent is not None:  # `named` found the models a mapping
+            read_model(raw, m[0], m[1], parent, origin)
     return True

@@ -10,6 +10,7 @@ from specforge.errors import Diagnostics, Location
 from specforge.layout import SpecFile
 from specforge.reader import Reader
 from specforge.typeexpr import TypeExpr
+from specforge.yamlio import Documents
 
 
 @dataclass
@@ -164,6 +165,7 @@ class RawSpecs:
     """Everything pass 1 read, file by file, and where it reports problems."""
 
     diags: Diagnostics
+    documents: Documents = field(default_factory=Documents)  # each text composed once
     files: list[str] = field(default_factory=list)
     enums: list[RawEnum] = field(default_factory=list)
     models: list[RawModel] = field(default_factory=list)

@@ -15,7 +15,6 @@ from specforge.frontend.read_openapi import read_openapi
 from specforge.frontend.read_registry import read_registry
 from specforge.layout import SpecFile, SpecKind
 from specforge.reader import Reader, as_reader
-from specforge.yamlio import load_yaml
 
 READERS: dict[SpecKind, Callable[[RawSpecs, SpecFile, Reader], None]] = {
     SpecKind.MODELS: read_models,
@@ -49,12 +48,25 @@ MISPLACED = {
 }
 
 
-def read_file(raw: RawSpecs, spec: SpecFile, text: str, *, shallow: bool = False) -> None:
+def read_file(
+    raw: RawSpecs,
+    spec: SpecFile,
+    text: str,
+    *,
+    shallow: bool = False,
+    full: frozenset[str] = frozenset(),
+) -> None:
+    """Read one file into `raw`: in full, or (`shallow`, for a models or events file) only
+    its names but for the models named in `full`, which are read in full."""
     raw.files.append(spec.path)
-    if shallow and spec.kind in (SpecKind.MODELS, SpecKind.EVENTS) and index_file(raw, spec, text):
+    if (
+        shallow
+        and spec.kind in (SpecKind.MODELS, SpecKind.EVENTS)
+        and index_file(raw, spec, text, full)
+    ):
         return
     before = len(raw.diags.errors)
-    node = load_yaml(text, spec.path, raw.diags)
+    node = raw.documents.load(text, spec.path, raw.diags)
     if len(raw.diags.errors) > before:
         return
     top = as_reader(node, "", raw.diags, spec.path, TOP_LEVEL[spec.kind])

@@ -69,6 +69,24 @@ def load_yaml(text: str, file: str, diags: Diagnostics) -> Node | None:
     return root
 
 
+class Documents:
+    """Each text composed once: a run that reads a file twice (code generation's two passes,
+    `specforge.frontend.check_targets`) gets the same immutable nodes and the same errors."""
+
+    def __init__(self) -> None:
+        self._docs: dict[tuple[str, str], tuple[Node | None, tuple[SpecError, ...]]] = {}
+
+    def load(self, text: str, file: str, diags: Diagnostics) -> Node | None:
+        """`load_yaml`, composed on the first call for (file, text) only."""
+        doc = self._docs.get((file, text))
+        if doc is None:
+            local = Diagnostics()
+            root = load_yaml(text, file, local)
+            doc = self._docs[(file, text)] = (root, tuple(local.errors))
+        diags.errors.extend(doc[1])
+        return doc[0]
+
+
 def _check_text(text: str, file: str) -> SpecError | None:
     """An error for a text that must not be parsed: too large, or holding a character that
     YAML does not allow (which includes what cannot be encoded as UTF-8)."""
@@ -170,6 +188,7 @@ __all__ = [
     "MAX_KEY_CHARS",
     "MAX_NODES",
     "SCALAR_CHARS_PER_NODE",
+    "Documents",
     "Mapping",
     "Node",
     "Scalar",
