@@ -1631,7 +1631,10 @@ def _docstring_problems(init: Path, name: str, description: str, where: str) -> 
     except SyntaxError as e:
         return [f"{where}: __init__.py does not parse: {e}"]
     doc = ast.get_docstring(tree, clean=False)
-    if doc not in (description, f"{name}: {description}") or len(tree.body) != 1:
+    # An empty description leaves the name alone (not "name:", which a formatter would make of
+    # "name: ").
+    expected = (f"{name}: {description}", description) if description else (name,)
+    if doc not in expected or len(tree.body) != 1:
         return [f"{where}: __init__.py docstring {doc!r} is not the description {description!r}"]
     return []
 
