@@ -119,11 +119,11 @@ def index_file(
     raw.enums += enums
     # In the file's order, as a full load defines them; the full ones report their problems
     # (the run's, not the index's) and define their inline enums themselves.
-    focused = any(isinstance(m, tuple) for m in models)
+    focused = any(isinstance(entry, tuple) for entry in models)
     parent = Reader(doc, "", raw.diags, doc.loc).mapping("models") if focused else None
-    for m in models:
-        if isinstance(m, RawModel):
-            raw.models.append(m)
+    for entry in models:
+        if isinstance(entry, RawModel):
+            raw.models.append(entry)
         elif parent is not None:  # `named` found the models a mapping
-            read_model(raw, m[0], m[1], parent, origin)
+            read_model(raw, entry[0], entry[1], parent, origin)
     return True
