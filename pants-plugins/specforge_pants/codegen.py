@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 from pants.backend.python.target_types import PythonSourceField
-from pants.backend.python.util_rules.pex import VenvPexProcess
 from pants.base.build_root import BuildRoot
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.fs import DigestSubset, PathGlobs, RemovePrefix, Snapshot
@@ -32,7 +31,7 @@ from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 
 from specforge import layout
-from specforge_pants.engine import SpecforgeEnginePex
+from specforge_pants.engine import EngineProcess
 from specforge_pants.links import linked_spec_errors
 from specforge_pants.subsystem import Specforge
 from specforge_pants.target_types import (
@@ -103,7 +102,6 @@ async def generate_batch(
     request: SpecBatchRequest,
     all_specs: AllSpecTargets,
     specforge: Specforge,
-    engine: SpecforgeEnginePex,
     build_root: BuildRoot,
     unowned: UnownedSpecs,
 ) -> SpecBatch:
@@ -128,9 +126,8 @@ async def generate_batch(
             targets += ["--app", str(t[SpecServiceField].value)]
     result = await Get(
         FallibleProcessResult,
-        VenvPexProcess(
-            engine.pex,
-            argv=(
+        EngineProcess(
+            (
                 "generate",
                 "--out",
                 OUT,
@@ -143,10 +140,9 @@ async def generate_batch(
             output_directories=(OUT,),
             # The engine's compiled templates (see specforge.render.template_cache), kept in a
             # named cache: the sandbox has no HOME, and no shared temp directory is trusted.
-            extra_env={"XDG_CACHE_HOME": "{chroot}/" + TEMPLATE_CACHE_PARENT},
+            env={"XDG_CACHE_HOME": "{chroot}/" + TEMPLATE_CACHE_PARENT},
             append_only_caches={"specforge_templates": f"{TEMPLATE_CACHE_PARENT}/specforge"},
             description=f"Generate Python from the specs of {request.directory or '//'}",
-            level=LogLevel.DEBUG,
         ),
     )
     if result.exit_code != 0:

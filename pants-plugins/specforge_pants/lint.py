@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pants.backend.python.util_rules.pex import VenvPexProcess
 from pants.base.build_root import BuildRoot
 from pants.core.goals.lint import LintResult, LintTargetsRequest
 from pants.core.util_rules.partitions import PartitionerType
@@ -18,7 +17,7 @@ from pants.util.logging import LogLevel
 from pants.util.meta import classproperty
 from pants.util.strutil import pluralize
 
-from specforge_pants.engine import SpecforgeEnginePex
+from specforge_pants.engine import EngineProcess
 from specforge_pants.links import linked_spec_errors
 from specforge_pants.subsystem import Specforge
 from specforge_pants.target_types import SpecSourceField
@@ -45,7 +44,6 @@ class SpecLintRequest(LintTargetsRequest):
 @rule(desc="Check specs", level=LogLevel.DEBUG)
 async def lint_specs(
     request: SpecLintRequest.Batch[SpecLintFieldSet, Any],
-    engine: SpecforgeEnginePex,
     build_root: BuildRoot,
     unowned: UnownedSpecs,
 ) -> LintResult:
@@ -70,12 +68,10 @@ async def lint_specs(
         )
     result = await Get(
         FallibleProcessResult,
-        VenvPexProcess(
-            engine.pex,
-            argv=("check", *files),
+        EngineProcess(
+            ("check", *files),
             input_digest=sources.snapshot.digest,
             description=f"Check {pluralize(len(files), 'spec file')}",
-            level=LogLevel.DEBUG,
         ),
     )
     return LintResult.create(request, result)

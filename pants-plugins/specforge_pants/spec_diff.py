@@ -14,7 +14,6 @@ import subprocess
 import tarfile
 from typing import Dict, List, Optional
 
-from pants.backend.python.util_rules.pex import VenvPexProcess
 from pants.base.build_root import BuildRoot
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.console import Console
@@ -23,12 +22,11 @@ from pants.engine.goal import Goal, GoalSubsystem, Outputting
 from pants.engine.process import FallibleProcessResult
 from pants.engine.rules import Get, collect_rules, goal_rule
 from pants.option.option_types import EnumOption, StrOption
-from pants.util.logging import LogLevel
 
 from specforge import layout
 from specforge.files import shown
 from specforge.yamlio import MAX_DOCUMENT_BYTES
-from specforge_pants.engine import SpecforgeEnginePex
+from specforge_pants.engine import EngineProcess
 from specforge_pants.target_types import AllSpecTargets, SpecSourceField
 
 BASE_DIR = "__specforge_base"
@@ -124,7 +122,6 @@ async def spec_diff(
     console: Console,
     subsystem: SpecDiffSubsystem,
     all_specs: AllSpecTargets,
-    engine: SpecforgeEnginePex,
     build_root: BuildRoot,
 ) -> SpecDiff:
     try:
@@ -144,12 +141,10 @@ async def spec_diff(
     digest = await Get(Digest, MergeDigests([head.snapshot.digest, base, allow]))
     result = await Get(
         FallibleProcessResult,
-        VenvPexProcess(
-            engine.pex,
-            argv=("diff", "--base", BASE_DIR, "--root", ".", "--format", subsystem.format.value),
+        EngineProcess(
+            ("diff", "--base", BASE_DIR, "--root", ".", "--format", subsystem.format.value),
             input_digest=digest,
             description=f"Compare the specs with {commit[:12]}",
-            level=LogLevel.DEBUG,
         ),
     )
     with subsystem.output(console) as write_stdout:

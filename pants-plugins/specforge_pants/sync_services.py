@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List
 
-from pants.backend.python.util_rules.pex import VenvPexProcess
 from pants.base.build_root import BuildRoot
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.console import Console
@@ -32,7 +31,7 @@ from pants.option.option_types import BoolOption
 from pants.util.logging import LogLevel
 
 from specforge import layout
-from specforge_pants.engine import SpecforgeEnginePex
+from specforge_pants.engine import EngineProcess
 from specforge_pants.links import (
     LinkedOutputError,
     LinkedPaths,
@@ -73,7 +72,6 @@ async def sync_services(
     subsystem: SyncServicesSubsystem,
     build_root: BuildRoot,
     all_specs: AllSpecTargets,
-    engine: SpecforgeEnginePex,
     unowned: UnownedSpecs,
 ) -> SyncServices:
     specs = [t[SpecSourceField] for t in all_specs if t.has_field(SpecSourceField)]
@@ -96,13 +94,11 @@ async def sync_services(
         return SyncServices(exit_code=1)
     result = await Get(
         FallibleProcessResult,
-        VenvPexProcess(
-            engine.pex,
-            argv=("scaffold", "--out", OUT, *files),
+        EngineProcess(
+            ("scaffold", "--out", OUT, *files),
             input_digest=input_digest,
             output_directories=(OUT,),
             description="Scaffold services from services.yml",
-            level=LogLevel.DEBUG,
         ),
     )
     if result.exit_code != 0:
