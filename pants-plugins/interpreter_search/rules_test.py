@@ -50,7 +50,9 @@ def find(rule_runner: RuleRunner, search_path: list[Path], *constraints: str) ->
     return rule_runner.request(PythonExecutable, [InterpreterConstraints(constraints)])
 
 
-def test_lowest_compatible_minor_and_its_highest_patch(rule_runner: RuleRunner, tmp_path) -> None:
+def test_lowest_compatible_minor_and_its_highest_patch(
+    rule_runner: RuleRunner, tmp_path: Path
+) -> None:
     fake_python(tmp_path / "a", "python3.12", "CPython", "3.12.1")
     older = fake_python(tmp_path / "a", "python3.11", "CPython", "3.11.2")
     newest = fake_python(tmp_path / "b", "python3.11", "CPython", "3.11.9")
@@ -65,7 +67,9 @@ def test_lowest_compatible_minor_and_its_highest_patch(rule_runner: RuleRunner, 
     assert found.path == str(older)
 
 
-def test_reports_the_real_interpreter_behind_a_link(rule_runner: RuleRunner, tmp_path) -> None:
+def test_reports_the_real_interpreter_behind_a_link(
+    rule_runner: RuleRunner, tmp_path: Path
+) -> None:
     real = fake_python(tmp_path / "versions" / "3.11.7" / "bin", "python3.11", "CPython", "3.11.7")
     (tmp_path / "bin").mkdir()
     os.symlink(real, tmp_path / "bin" / "python3")
@@ -74,7 +78,7 @@ def test_reports_the_real_interpreter_behind_a_link(rule_runner: RuleRunner, tmp
     assert found.fingerprint == sha256(real)
 
 
-def test_the_real_interpreter_running_pants(rule_runner: RuleRunner, tmp_path) -> None:
+def test_the_real_interpreter_running_pants(rule_runner: RuleRunner, tmp_path: Path) -> None:
     link = tmp_path / "bin" / "python3"
     link.parent.mkdir()
     os.symlink(sys.executable, link)
@@ -84,7 +88,9 @@ def test_the_real_interpreter_running_pants(rule_runner: RuleRunner, tmp_path) -
     assert found.fingerprint == sha256(Path(os.path.realpath(sys.executable)))
 
 
-def test_no_match_names_what_was_searched_and_found(rule_runner: RuleRunner, tmp_path) -> None:
+def test_no_match_names_what_was_searched_and_found(
+    rule_runner: RuleRunner, tmp_path: Path
+) -> None:
     fake_python(tmp_path / "a", "python3.10", "CPython", "3.10.4")
     with pytest.raises(ExecutionError) as e:
         find(rule_runner, [tmp_path / "a", tmp_path / "missing"], "CPython==3.11.*")

@@ -54,7 +54,7 @@ def test_what_passes_unasked_pydantic_core_accepts(kind: ir.ScalarKind, data: ob
         (ir.ScalarKind.BOOL, True),
     ],
 )
-def test_plain_defaults_pass_unasked(kind: ir.ScalarKind, data: object) -> None:
+def test_plain_defaults_pass_unasked(kind: ir.ScalarKind, data: ir.DefaultValue) -> None:
     assert _plainly_valid(data, ir.ScalarType(kind), ir.Constraints())
     assert default_problem(data, ir.ScalarType(kind), ir.Constraints(), PatternChecker()) is None
 
@@ -72,11 +72,11 @@ def test_plain_defaults_pass_unasked(kind: ir.ScalarKind, data: object) -> None:
     ],
 )
 def test_the_rest_goes_to_the_validator(
-    kind: ir.ScalarKind, data: object, constraints: ir.Constraints, problem: str | None
+    kind: ir.ScalarKind, data: ir.DefaultValue, constraints: ir.Constraints, problem: str | None
 ) -> None:
     t = ir.ScalarType(kind)
     assert not _plainly_valid(data, t, constraints)
-    found = default_problem(data, t, constraints, PatternChecker())  # type: ignore[arg-type]
+    found = default_problem(data, t, constraints, PatternChecker())
     if problem is None:
         assert found is None
     else:
