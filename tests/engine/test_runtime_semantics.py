@@ -151,7 +151,8 @@ def test_pydantic_core_is_imported_only_when_needed() -> None:
 
     assert modules("") == "False False"
     assert modules(", pattern: '^a'") == "True False"
-    assert modules(", default: b") == "True False"
+    assert modules(", default: b") == "False False"  # a plain string: valid as it is
+    assert modules(", default: b, max_length: 3") == "True False"
     assert modules(", format: email, default: a@example.com") == "True True"
 
 
