@@ -44,6 +44,8 @@ COUNTERS = (
     "remote_cache_requests",
     "remote_cache_requests_cached",
     "remote_cache_requests_uncached",
+    "remote_cache_read_errors",
+    "remote_cache_request_timeouts",
     "remote_cache_write_successes",
     "local_execution_requests",
 )
@@ -114,14 +116,20 @@ def main() -> None:
         for name in ("cold", "warm"):
             checkout = work / f"checkout-{name}"
             subprocess.run(["git", "clone", "-q", str(REPO), str(checkout)], check=True)
-            elapsed, counters, _ = run_checkout(
+            elapsed, counters, output = run_checkout(
                 checkout, work / f"store-{name}", cache_env, args.targets
             )
+            (work / f"{name}.log").write_text(output)  # kept with --keep
             results[name] = (elapsed, counters)
             print(
                 f"{name:5} {elapsed:8.1f} s  " + "  ".join(f"{k}={v}" for k, v in counters.items()),
                 flush=True,
             )
+            # Why a lookup failed, in Pants' words (its warnings back off: the first few).
+            for line in sorted(
+                set(re.findall(r"^.*remote cache.*(?:error|[Ff]ailed).*$", output, re.M))
+            )[:5]:
+                print(f"      {line.strip()[:300]}")
         cold, warm = results["cold"][0], results["warm"][0]
         print(f"warm / cold = {warm / cold:.2f}")
     finally:
