@@ -5,6 +5,10 @@ Every engine process runs the PEX's venv (seeded once into the `pex_root` named 
 the venv script Pants writes next to the PEX. The PEX itself (some 20 MB of wheels, read only
 when the venv must be seeded) is an immutable input: Pants materializes it once and links it
 into each sandbox, instead of writing it into every one of a cold run's fifty-odd sandboxes.
+
+The entry point is `specforge.launch`: with the engine server on (`[specforge].engine_server`),
+a run hands itself to a warm engine that forks a worker for it in this sandbox, instead of
+importing the engine anew in each of those processes (see `specforge.server`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ from pants.util.frozendict import FrozenDict
 from pants.util.logging import LogLevel
 
 from specforge_pants.subsystem import Specforge
+
+# The engine server's sockets (specforge.server): a named cache, so that they outlive sandboxes.
+SERVER_ENV_VAR = "SPECFORGE_SERVER_DIR"
+SERVER_CACHE = "specforge_server"
+SERVER_CACHE_PATH = ".cache/specforge_server"
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,7 @@ async def specforge_engine_pex(engine: SpecforgeEngine) -> SpecforgeEnginePex:
             [engine.address],
             output_filename="specforge.pex",
             internal_only=True,
-            main=EntryPoint("specforge.cli", "main"),
+            main=EntryPoint("specforge.launch", "main"),
             description="specforge engine",
         ),
     )
@@ -127,21 +136,32 @@ async def specforge_engine_pex(engine: SpecforgeEngine) -> SpecforgeEnginePex:
 
 @rule
 async def engine_process(
-    request: EngineProcess, engine: SpecforgeEnginePex, pex_environment: PexEnvironment
+    request: EngineProcess,
+    engine: SpecforgeEnginePex,
+    pex_environment: PexEnvironment,
+    specforge: Specforge,
 ) -> Process:
-    """What `VenvPexProcess` makes of the engine's PEX, with the PEX an immutable input."""
+    """What `VenvPexProcess` makes of the engine's PEX, with the PEX an immutable input, and
+    (unless `[specforge].engine_server` is off) the engine server's named cache, where the
+    run finds a warm engine to hand itself to (see `specforge.server`)."""
     input_digest = await Get(Digest, MergeDigests((engine.scripts, request.input_digest)))
+    env = dict(request.env)
+    server_cache = {}
+    if specforge.engine_server:
+        env[SERVER_ENV_VAR] = SERVER_CACHE_PATH
+        server_cache[SERVER_CACHE] = SERVER_CACHE_PATH
     return Process(
         argv=(engine.pex.pex.argv0, *request.argv),
         description=request.description,
         level=LogLevel.DEBUG,
         input_digest=input_digest,
         immutable_input_digests={engine.pex.pex_filename: engine.contents},
-        env=request.env,
+        env=env,
         output_directories=request.output_directories,
         append_only_caches={
             **pex_environment.in_sandbox(working_directory=None).append_only_caches,
             **request.append_only_caches,
+            **server_cache,
             **(engine.pex.append_only_caches or {}),
         },
     )

@@ -83,4 +83,20 @@ class Specforge(Subsystem):
             """
         ),
     )
+    engine_server = BoolOption(
+        default=True,
+        advanced=True,
+        help=softwrap(
+            """
+            Hand each engine run (code generation, `lint`, spec diffs) to a warm engine server
+            that forks a worker for it in the run's sandbox, instead of importing the engine
+            anew in every process: a cold `generate` runs one process per spec directory, and
+            importing the engine was half of each. The server is per user and per engine build,
+            listens on a private socket in the `specforge_server` named cache, and exits after
+            two minutes without work. Results are the same either way (a run that finds no
+            server runs the engine itself); turn this off to run every engine process on its
+            own.
+            """
+        ),
+    )
     skip = SkipOption("lint")

@@ -12,7 +12,6 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import jinja2
@@ -234,9 +233,22 @@ def bytecode_cache() -> jinja2.BytecodeCache | None:
     return private_bytecode_cache(os.environ)
 
 
-@cache
+_ENVIRONMENT: list[jinja2.Environment] = []  # the one environment, once made
+
+
 def environment() -> jinja2.Environment:
-    return make_environment(HERE / "templates", bytecode_cache=bytecode_cache())
+    if not _ENVIRONMENT:
+        _ENVIRONMENT.append(make_environment(HERE / "templates", bytecode_cache=bytecode_cache()))
+    return _ENVIRONMENT[0]
+
+
+def preload_templates() -> None:
+    """Compile every template now, without the bytecode cache: the engine server does this
+    once, and each worker it forks finds them compiled in memory."""
+    env = make_environment(HERE / "templates")
+    for name in env.list_templates(extensions=["j2"]):
+        env.get_template(name)
+    _ENVIRONMENT[:] = [env]
 
 
 def render(template: str, **context: object) -> str:

@@ -21,7 +21,7 @@ scan imports this package inside Pants (CPython 3.9): keep it 3.9-compatible.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -71,20 +71,57 @@ def load_yaml(text: str, file: str, diags: Diagnostics) -> Node | None:
 
 class Documents:
     """Each text composed once: a run that reads a file twice (code generation's two passes,
-    `specforge.frontend.check_targets`) gets the same immutable nodes and the same errors."""
+    `specforge.frontend.check_targets`) gets the same immutable nodes and the same errors.
+
+    Across runs too, in the engine server (`specforge.server`): its workers report the large
+    texts they composed cleanly (`composed`), the server composes them once (`share`), and
+    every worker it forks afterwards starts with them (`shared`). A service's run composes the
+    repo's shared models this way once per server, not once per service."""
+
+    #: Texts at least this long are worth sharing (smaller ones compose in a millisecond or two).
+    SHARE_MIN_CHARS = 32 * 1024
+    #: The server keeps at most this much text composed (the oldest goes first).
+    SHARE_MAX_CHARS = 2 << 20
+    shared: ClassVar[dict[tuple[str, str], tuple[Node | None, tuple[SpecError, ...]]]] = {}
+    composed: ClassVar[list[tuple[str, str]]] = []
 
     def __init__(self) -> None:
         self._docs: dict[tuple[str, str], tuple[Node | None, tuple[SpecError, ...]]] = {}
 
     def load(self, text: str, file: str, diags: Diagnostics) -> Node | None:
         """`load_yaml`, composed on the first call for (file, text) only."""
-        doc = self._docs.get((file, text))
+        key = (file, text)
+        doc = self._docs.get(key) or Documents.shared.get(key)
         if doc is None:
-            local = Diagnostics()
-            root = load_yaml(text, file, local)
-            doc = self._docs[(file, text)] = (root, tuple(local.errors))
+            doc = _compose(text, file)
+            if not doc[1] and len(text) >= Documents.SHARE_MIN_CHARS:
+                Documents.composed.append(key)
+        self._docs[key] = doc
         diags.errors.extend(doc[1])
         return doc[0]
+
+    @classmethod
+    def share(cls, file: str, text: str) -> None:
+        """Compose (file, text) for the runs to come, if it is large and composes cleanly."""
+        key = (file, text)
+        if key in cls.shared or not cls.SHARE_MIN_CHARS <= len(text) <= MAX_DOCUMENT_BYTES:
+            return
+        doc = _compose(text, file)
+        if doc[1]:
+            return
+        cls.shared[key] = doc
+        total = sum(len(t) for _, t in cls.shared)
+        for old in list(cls.shared):
+            if total <= cls.SHARE_MAX_CHARS:
+                break
+            total -= len(old[1])
+            del cls.shared[old]
+
+
+def _compose(text: str, file: str) -> tuple[Node | None, tuple[SpecError, ...]]:
+    local = Diagnostics()
+    root = load_yaml(text, file, local)
+    return root, tuple(local.errors)
 
 
 def _check_text(text: str, file: str) -> SpecError | None:
