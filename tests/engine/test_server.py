@@ -7,7 +7,6 @@ server that it starts itself."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import struct
@@ -214,7 +213,7 @@ def test_one_server_serves_every_run(repo: Path, server_dir: Path) -> None:
 
 
 def test_a_dead_servers_socket_is_replaced(repo: Path, server_dir: Path) -> None:
-    path = protocol.socket_path(str(server_dir))
+    path = protocol.socket_path(str(server_dir), protocol.identity())
     assert path is not None
     dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     dead.bind(path)
@@ -238,7 +237,7 @@ def test_without_a_usable_directory_the_engine_runs_in_its_own_process(
     elif how == "too-long":  # a socket's path is limited to about 100 bytes
         parent = tmp_path / ("d" * 60) / ("e" * 60)
         parent.mkdir(parents=True)
-    assert protocol.socket_path(str(parent)) is None
+    assert protocol.socket_path(str(parent), protocol.identity()) is None
     alone = launch(["check", "services.yml"], repo, None)
     run = launch(["check", "services.yml"], repo, parent)
     assert (run.returncode, run.stdout, run.stderr) == (alone.returncode, alone.stdout, "")
@@ -247,18 +246,21 @@ def test_without_a_usable_directory_the_engine_runs_in_its_own_process(
 
 def test_garbage_does_not_stop_the_server(repo: Path, server_dir: Path) -> None:
     assert launch(["check"], repo, server_dir).returncode == 0
-    path = protocol.socket_path(str(server_dir))
+    path = protocol.socket_path(str(server_dir), protocol.identity())
     assert path is not None
     pid = server_pid(path)
+    request = protocol.encode_request(protocol.identity(), ["check"], {})
     r, w = os.pipe()
     try:
+        other = protocol.encode_request("another engine", ["check"], {})
         for garbage in [
             (b"", []),  # connects, says nothing, leaves
             (b"\x00\x00", [r, r, r]),  # a length cut short
-            (protocol.LENGTH.pack(protocol.MAX_HEADER + 1), [r, r, r]),  # too long
-            (protocol.LENGTH.pack(5) + b"hello", [r, r, r]),  # not the protocol's JSON
-            (protocol.LENGTH.pack(2) + b"{}", []),  # no descriptors
-            (protocol.LENGTH.pack(2) + b"[]", [r, r, r]),  # a pipe is no working directory
+            (length(protocol.MAX_HEADER + 1), [r, r, r]),  # too long
+            (length(5) + b"hello", [r, r, r]),  # not the protocol
+            (length(len(other)) + other, [r, r, r]),  # for another engine
+            (length(2) + b"{}", []),  # no descriptors
+            (length(len(request)) + request, [r, r, r]),  # a pipe is no working directory
         ]:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
                 sock.connect(path)
@@ -282,6 +284,10 @@ def test_garbage_does_not_stop_the_server(repo: Path, server_dir: Path) -> None:
     assert server_pid(path) == pid
 
 
+def length(n: int) -> bytes:
+    return n.to_bytes(protocol.LENGTH_BYTES, "big")
+
+
 def test_a_server_exits_when_its_socket_is_removed(repo: Path, server_dir: Path) -> None:
     assert launch(["check"], repo, server_dir).returncode == 0
     (sock,) = server_dir.glob("*/*.sock")
@@ -294,33 +300,45 @@ def test_a_server_exits_when_its_socket_is_removed(repo: Path, server_dir: Path)
 # -- the protocol and the shared documents --------------------------------------------------
 
 
-_TEXT = st.text(st.characters(blacklist_characters="\x00"), max_size=30)
+# What an OS passes as arguments and environment: no NUL, and bytes that are not UTF-8 as
+# surrogate escapes (os.fsdecode).
+_TEXT = st.binary(max_size=30).filter(lambda b: b"\0" not in b).map(os.fsdecode)
 
 
 @given(
+    _TEXT,
     st.lists(_TEXT, max_size=6),
     st.dictionaries(_TEXT.filter(lambda k: k != "" and "=" not in k), _TEXT, max_size=4),
 )
-def test_a_request_round_trips_exactly(argv: list[str], env: dict[str, str]) -> None:
-    assert protocol.decode_request(protocol.encode_request(argv, env)) == (argv, env)
+def test_a_request_round_trips_exactly(ident: str, argv: list[str], env: dict[str, str]) -> None:
+    header = protocol.encode_request(ident, argv, env)
+    assert protocol.decode_request(header) == (ident, argv, env)
 
 
 @pytest.mark.parametrize(
-    ("raw", "message"),
+    ("argv", "message"),
+    [(["a\0b"], "NUL"), (["\ud800"], "not text the OS can pass on")],
+)
+def test_a_request_the_os_could_not_make_is_refused(argv: list[str], message: str) -> None:
+    with pytest.raises(protocol.ProtocolError, match=message):
+        protocol.encode_request("engine", argv, {})
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
     [
-        (b"\xff", "not JSON"),
-        (b"[1]", "not a JSON object"),
-        (b'{"argv": "check", "env": {}}', "argv is not a list of strings"),
-        (b'{"argv": [1], "env": {}}', "argv is not a list of strings"),
-        (b'{"argv": [], "env": []}', "env is not a map"),
-        (b'{"argv": [], "env": {"A=B": "c"}}', "env is not a map"),
-        (b'{"argv": [], "env": {"": "c"}}', "env is not a map"),
-        (b'{"argv": [], "env": {"A": "\\u0000"}}', "env is not a map"),
+        (b"", "not of this protocol"),
+        (b"other-protocol\0x\x000", "not of this protocol"),
+        (protocol.TAG + b"\0engine", "not of this protocol"),
+        (protocol.TAG + b"\0engine\0two", "argument count is wrong"),
+        (protocol.TAG + b"\0engine\x002\0check", "argument count is wrong"),
+        (protocol.TAG + b"\0engine\x001\0check\0NOVALUE", "not NAME=VALUE"),
+        (protocol.TAG + b"\0engine\x000\0=value", "not NAME=VALUE"),
     ],
 )
-def test_a_malformed_request_is_refused(raw: bytes, message: str) -> None:
+def test_a_malformed_request_is_refused(header: bytes, message: str) -> None:
     with pytest.raises(protocol.ProtocolError, match=message):
-        protocol.decode_request(raw)
+        protocol.decode_request(header)
 
 
 @pytest.fixture

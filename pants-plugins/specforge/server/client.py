@@ -1,13 +1,15 @@
 """The launcher's side: hand a run to this engine build's server, starting one if need be.
 
-Kept to the standard library's cheapest modules: it runs once per engine process, before the
-engine is imported (or instead of importing it).
+It runs once per engine process, before the engine is imported (or instead of importing it),
+so it uses `_socket`, the C module under `socket`: the wrapper's imports (enum, selectors)
+would cost more than everything else the launcher does.
 """
 
 from __future__ import annotations
 
+import _socket
 import os
-import socket
+import struct
 import sys
 
 from specforge.server import protocol
@@ -20,22 +22,29 @@ _RETRY = -1  # the server went away before it took the run: nothing ran
 def run_on_server(argv: list[str], parent: str) -> int | None:
     """Run the engine's CLI on `argv` in a worker of the server below `parent`: its exit code,
     or None when no server could take the run (the caller then runs the engine itself)."""
-    path = protocol.socket_path(parent)
+    ident = protocol.identity()
+    path = protocol.socket_path(parent, ident)
     if path is None:
+        return None
+    try:
+        header = protocol.encode_request(ident, argv, dict(os.environ))
+    except protocol.ProtocolError:
         return None
     for _ in range(2):
         sock = _connect(path) or _start(path)
         if sock is None:
             return None
-        with sock:
-            code = _request(sock, argv)
+        try:
+            code = _request(sock, header, path)
+        finally:
+            sock.close()
         if code != _RETRY:
             return code
     return None
 
 
-def _connect(path: str) -> socket.socket | None:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+def _connect(path: str) -> _socket.socket | None:
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.connect(path)
     except OSError:
@@ -44,8 +53,9 @@ def _connect(path: str) -> socket.socket | None:
     return sock
 
 
-def _start(path: str) -> socket.socket | None:
-    """Start the server (one launcher at a time: the others wait on the lock, then connect)."""
+def _start(path: str) -> _socket.socket | None:
+    """Start the server (one launcher at a time: the others wait on the lock, then connect).
+    It gets the launcher's import path, so that it imports the engine the launcher would."""
     import fcntl
     import subprocess
 
@@ -60,6 +70,8 @@ def _start(path: str) -> socket.socket | None:
         sock = _connect(path)
         if sock is not None:
             return sock
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
         log = os.open(stem + ".log", flags | os.O_TRUNC, 0o600)
         ready, ready_w = os.pipe()
         try:
@@ -70,6 +82,7 @@ def _start(path: str) -> socket.socket | None:
                 stdout=log,
                 stderr=log,
                 cwd=os.path.dirname(path),
+                env=env,
                 start_new_session=True,
             )
         finally:
@@ -84,43 +97,37 @@ def _start(path: str) -> socket.socket | None:
         os.close(lock)
 
 
-def _request(sock: socket.socket, argv: list[str]) -> int:
+def _request(sock: _socket.socket, header: bytes, path: str) -> int:
     try:
-        header = protocol.encode_request(argv, dict(os.environ))
         cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            socket.send_fds(sock, [protocol.LENGTH.pack(len(header))], [cwd, 1, 2])
+            fds = struct.pack(f"{protocol.FDS}i", cwd, 1, 2)
+            length = len(header).to_bytes(protocol.LENGTH_BYTES, "big")
+            sock.sendmsg([length], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
         finally:
             os.close(cwd)
         sock.sendall(header)
         sock.settimeout(ACK_SECONDS)
         if sock.recv(1) != protocol.STARTED:
             return _RETRY
-    except (OSError, protocol.ProtocolError):
+    except OSError:  # the server went away, or did not answer in time (TimeoutError)
         return _RETRY
     sock.settimeout(None)
     tail = b""
+    want = 1 + protocol.EXIT_CODE_BYTES
     try:
-        while len(tail) < 1 + protocol.EXIT_CODE.size:
-            chunk = sock.recv(16)
+        while len(tail) < want:
+            chunk = sock.recv(want - len(tail))
             if not chunk:
                 break
             tail += chunk
     except OSError:
         pass
-    if len(tail) != 1 + protocol.EXIT_CODE.size or tail[:1] != protocol.EXITED:
+    if len(tail) != want or tail[:1] != protocol.EXITED:
         print(
-            "specforge: the engine server's worker died before it finished this run "
-            f"(its server's log: {path_hint(sock)})",
+            "specforge: the engine server's worker died before it finished this run (the "
+            f"server's log: {path[: -len('.sock')]}.log)",
             file=sys.stderr,
         )
         return WORKER_DIED
-    return int(protocol.EXIT_CODE.unpack(tail[1:])[0])
-
-
-def path_hint(sock: socket.socket) -> str:
-    try:
-        name = sock.getpeername()
-    except OSError:
-        return "unknown"
-    return str(name)[: -len(".sock")] + ".log" if str(name).endswith(".sock") else "unknown"
+    return int.from_bytes(tail[1:], "big", signed=True)

@@ -24,17 +24,31 @@ from specforge.server import IDLE_SECONDS, protocol
 
 POLL_SECONDS = 1.0  # how often an idle server looks at its socket and reaps its workers
 HEADER_SECONDS = 10.0  # a launcher sends its request at once; one that doesn't is dropped
+WARM_MODULES = (
+    "specforge.cli",
+    "specforge.render.app",
+    "specforge.render.clients",
+    "specforge.render.domain",
+    "specforge.render.events",
+    "specforge.render.external",
+    "specforge.render.links",
+    "specforge.render.schemas",
+    "pydantic_core",
+)
+IDENTITY = protocol.identity()  # the engine this server runs (its workers serve no other)
 MAX_REPORT = 8 << 20  # a worker's report of the documents it composed (JSON, ASCII-escaped)
 
 
 def warm_up() -> None:
-    """Import what every engine run imports, and compile every template, once."""
-    import ruff.__main__  # noqa: F401  (where `generate` finds ruff)
+    """Import what engine runs import (`generate` imports its renderers and, for patterns,
+    pydantic-core's validator lazily), find ruff, and compile every template, once."""
+    import importlib
 
-    import specforge.cli
-    import specforge.render  # noqa: F401
+    for module in WARM_MODULES:
+        importlib.import_module(module)
     from specforge.render import common
 
+    common.ruff_binary()  # loads sysconfig's data, where ruff's path comes from
     common.preload_templates()
     # What the warm-up made lives as long as the server: out of the collector's sight, a
     # worker's collections do not walk it (a third of a run's time) nor copy its pages.
@@ -171,12 +185,12 @@ def _worker(conn: socket.socket, channel: socket.socket) -> None:
         sys.argv = ["specforge", *argv]
         conn.sendall(protocol.STARTED)
         threading.Thread(target=_die_with_client, args=(conn,), daemon=True).start()
-        code = _run(argv)
+        code = _run(argv) & 0xFF  # what a process' exit status keeps of it
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
         _report(channel)
-        conn.sendall(protocol.EXITED + protocol.EXIT_CODE.pack(code))
+        conn.sendall(protocol.EXITED + code.to_bytes(protocol.EXIT_CODE_BYTES, "big"))
     finally:
         os._exit(code)
 
@@ -207,15 +221,17 @@ def _report(channel: socket.socket) -> None:
 
 def _receive(conn: socket.socket) -> tuple[list[str], dict[str, str]]:
     conn.settimeout(HEADER_SECONDS)
-    head, fds, flags, _ = socket.recv_fds(conn, protocol.LENGTH.size, protocol.FDS)
+    head, fds, flags, _ = socket.recv_fds(conn, protocol.LENGTH_BYTES, protocol.FDS)
     try:
         if flags & getattr(socket, "MSG_CTRUNC", 0) or len(fds) != protocol.FDS:
             raise protocol.ProtocolError("the request does not carry its descriptors")
-        head += _read(conn, protocol.LENGTH.size - len(head))
-        (length,) = protocol.LENGTH.unpack(head)
+        head += _read(conn, protocol.LENGTH_BYTES - len(head))
+        length = int.from_bytes(head, "big")
         if length > protocol.MAX_HEADER:
             raise protocol.ProtocolError(f"the request is larger than {protocol.MAX_HEADER} bytes")
-        argv, env = protocol.decode_request(_read(conn, length))
+        ident, argv, env = protocol.decode_request(_read(conn, length))
+        if ident != IDENTITY:
+            raise protocol.ProtocolError("the request is for another engine")
         cwd, stdout, stderr = fds
         os.fchdir(cwd)
         null = os.open(os.devnull, os.O_RDONLY)

@@ -2,31 +2,35 @@
 
     launcher -> server   the header's length (4 bytes, big-endian) with three descriptors
                          attached (the working directory, stdout, stderr), then the header:
-                         ASCII JSON, {"argv": [...], "env": {...}}
+                         NUL-separated fields, the protocol's tag, the launcher's engine
+                         (`identity()`), the number of arguments, the arguments, and the
+                         environment as NAME=VALUE
     server -> launcher   b"S" once the worker has taken over the run, then b"X" and the exit
                          code (4 bytes, signed, big-endian) when it is done
 
-A launcher that sees the connection close before b"S" may run the engine itself: nothing has
-run. After b"S" the run is the worker's; a close without an exit code means it died.
+Arguments and environment travel as the bytes the OS gave (`os.fsencode`), so they arrive
+exactly. A worker serves only a launcher of its own engine (the identities match); a
+launcher that sees the connection close before b"S" may run the engine itself: nothing ran.
+After b"S" the run is the worker's; a close without an exit code means it died.
+
+The launcher imports this module on every engine run, so it sticks to the cheapest modules
+(no `socket`, `json` or `hashlib`: they would double the launcher's start-up).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import os
 import stat
-import struct
 import sys
+import zlib
 
-VERSION = 1
+TAG = b"specforge-server/2"
 MAX_HEADER = 4 << 20  # argv of a few thousand spec paths fits many times over
 FDS = 3  # the working directory, stdout, stderr (a worker's stdin is /dev/null)
-LENGTH = struct.Struct("!I")
+LENGTH_BYTES = 4
 STARTED = b"S"
 EXITED = b"X"
-EXIT_CODE = struct.Struct("!i")
+EXIT_CODE_BYTES = 4
 # sockaddr_un holds 108 bytes on Linux, 104 on macOS, a terminating NUL included.
 MAX_SOCKET_PATH = 100
 
@@ -38,14 +42,19 @@ class ProtocolError(Exception):
     """A message that is not what the protocol says."""
 
 
-def server_key() -> str:
-    """Names this engine build's server: the venv (or source tree) the engine runs from, and
-    the Python running it."""
+def identity() -> str:
+    """This engine build: the venv (or source tree) it runs from, and the Python running it."""
     import specforge
 
     where = os.path.realpath(os.path.dirname(specforge.__file__))
-    text = f"{VERSION}\0{os.path.realpath(sys.prefix)}\0{where}\0{sys.version}"
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return f"{os.path.realpath(sys.prefix)}|{where}|{sys.version}"
+
+
+def server_key(ident: str) -> str:
+    """The name of the socket of the server of `ident` (two checksums: a collision only
+    costs time, as a worker refuses a launcher of another engine)."""
+    data = ident.encode("utf-8", "surrogateescape")
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
 
 
 def private_directory(parent: str) -> str | None:
@@ -58,8 +67,10 @@ def private_directory(parent: str) -> str | None:
         if not os.path.isdir(base):
             return None
         path = os.path.join(base, str(os.getuid()))
-        with contextlib.suppress(FileExistsError):
+        try:  # noqa: SIM105 - contextlib would cost the launcher an import
             os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
         fd = os.open(path, os.O_RDONLY | _DIRECTORY | _NOFOLLOW)
     except OSError:
         return None
@@ -72,36 +83,42 @@ def private_directory(parent: str) -> str | None:
     return path
 
 
-def socket_path(parent: str) -> str | None:
-    """Where this engine build's server listens, below `parent`; None when that cannot be."""
+def socket_path(parent: str, ident: str) -> str | None:
+    """Where the server of `ident` listens, below `parent`; None when that cannot be."""
     directory = private_directory(parent)
     if directory is None:
         return None
-    path = os.path.join(directory, server_key() + ".sock")
+    path = os.path.join(directory, server_key(ident) + ".sock")
     return path if len(os.fsencode(path)) <= MAX_SOCKET_PATH else None
 
 
-def encode_request(argv: list[str], env: dict[str, str]) -> bytes:
-    # ASCII JSON: every string round-trips exactly, undecodable bytes (as surrogates) too.
-    raw = json.dumps({"argv": argv, "env": env}, separators=(",", ":")).encode("ascii")
-    if len(raw) > MAX_HEADER:
-        raise ProtocolError(f"the request is larger than {MAX_HEADER} bytes")
-    return raw
-
-
-def decode_request(raw: bytes) -> tuple[list[str], dict[str, str]]:
+def encode_request(ident: str, argv: list[str], env: dict[str, str]) -> bytes:
+    fields = [ident, str(len(argv)), *argv, *(f"{k}={v}" for k, v in env.items())]
     try:
-        data = json.loads(raw.decode("ascii"))
-    except ValueError as e:
-        raise ProtocolError(f"the request is not JSON: {e}") from None
-    if not isinstance(data, dict):
-        raise ProtocolError("the request is not a JSON object")
-    argv, env = data.get("argv"), data.get("env")
-    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
-        raise ProtocolError("the request's argv is not a list of strings")
-    if not isinstance(env, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and k and "=" not in k and "\0" not in k + v
-        for k, v in env.items()
-    ):
-        raise ProtocolError("the request's env is not a map of names to strings")
-    return argv, env
+        raw = [TAG, *(os.fsencode(f) for f in fields)]
+    except UnicodeError:
+        raise ProtocolError("an argument is not text the OS can pass on") from None
+    if any(b"\0" in f for f in raw):
+        raise ProtocolError("an argument holds a NUL character")
+    header = b"\0".join(raw)
+    if len(header) > MAX_HEADER:
+        raise ProtocolError(f"the request is larger than {MAX_HEADER} bytes")
+    return header
+
+
+def decode_request(header: bytes) -> tuple[str, list[str], dict[str, str]]:
+    """(identity, argv, env) of a request's header."""
+    fields = header.split(b"\0")
+    if len(fields) < 3 or fields[0] != TAG:
+        raise ProtocolError("the request is not of this protocol")
+    if not fields[2].isdigit() or int(fields[2]) > len(fields) - 3:
+        raise ProtocolError("the request's argument count is wrong")
+    argc = int(fields[2])
+    argv = [os.fsdecode(f) for f in fields[3 : 3 + argc]]
+    env: dict[str, str] = {}
+    for item in fields[3 + argc :]:
+        name, eq, value = item.partition(b"=")
+        if not eq or not name:
+            raise ProtocolError("the request's environment is not NAME=VALUE")
+        env[os.fsdecode(name)] = os.fsdecode(value)
+    return os.fsdecode(fields[1]), argv, env
