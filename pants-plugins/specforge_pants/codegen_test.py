@@ -9,12 +9,14 @@ from pants.backend.python.target_types import PythonSourceField
 from pants.core.goals.lint import LintResult
 from pants.core.util_rules.partitions import Partitions
 from pants.engine.addresses import Address
-from pants.engine.fs import Digest, DigestContents
+from pants.engine.fs import EMPTY_DIGEST, Digest, DigestContents
 from pants.engine.internals.scheduler import ExecutionError
+from pants.engine.process import Process
 from pants.engine.target import HydratedSources, HydrateSourcesRequest, SourcesField
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
 from specforge_pants.codegen import SpecCodegenError
+from specforge_pants.engine import SERVER_CACHE, SERVER_CACHE_PATH, SERVER_ENV_VAR, EngineProcess
 from specforge_pants.links import LINK
 from specforge_pants.lint import SpecLintFieldSet, SpecLintRequest
 from specforge_pants.testutil import (
@@ -60,6 +62,7 @@ def rule_runner() -> RuleRunner:
         QueryRule(HydratedSources, [HydrateSourcesRequest]),
         QueryRule(DigestContents, [Digest]),
         QueryRule(LintResult, [SpecLintRequest.Batch]),
+        QueryRule(Process, [EngineProcess]),
     )
     rule_runner.write_files(
         {
@@ -255,3 +258,15 @@ def test_linked_specs_are_refused_by_path_without_running_the_engine(
     )
     result = lint(rule_runner, spec("services/linked/spec", "models.yaml"))
     assert (result.exit_code, result.stdout, result.stderr) == (1, f"{located}\n", "")
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_engine_processes_find_the_engine_server_unless_it_is_off(
+    rule_runner: RuleRunner, on: bool
+) -> None:
+    set_engine_options(rule_runner, [f"--specforge-engine-server={on}"])
+    request = EngineProcess(["check"], input_digest=EMPTY_DIGEST, description="check")
+    process = rule_runner.request(Process, [request])
+    assert process.env.get(SERVER_ENV_VAR) == (SERVER_CACHE_PATH if on else None)
+    assert process.append_only_caches.get(SERVER_CACHE) == (SERVER_CACHE_PATH if on else None)
+    set_engine_options(rule_runner)

@@ -349,6 +349,19 @@ FAKE_ENGINE_FILES: Dict[str, str] = {
     "tools/src/specforge_runtime/BUILD": "python_sources()",
     "tools/src/specforge_runtime/__init__.py": "",
     "tools/src/specforge/cli.py": FAKE_CLI,
+    # The PEX's entry point (the real one may hand the run to the engine server; this one
+    # runs the fake, which is what the plugin's rules are tested against).
+    "tools/src/specforge/launch.py": dedent(
+        """\
+        import sys
+
+        from specforge.cli import main as cli_main
+
+
+        def main():
+            return cli_main(sys.argv[1:])
+        """
+    ),
     # The real layout module: the fake writes where the engine does, by the same rules.
     "tools/src/specforge/layout.py": inspect.getsource(layout),
 }
