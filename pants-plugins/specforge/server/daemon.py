@@ -164,10 +164,10 @@ def _listening_at(path: str, inode: int) -> bool:
 
 
 def _same_user(conn: socket.socket) -> bool:
-    option = getattr(socket, "SO_PEERCRED", None)
+    option: int | None = getattr(socket, "SO_PEERCRED", None)
     if option is None:  # the socket's private directory is the only gate there
         return True
-    _pid, uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, option, 12))
+    uid: int = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, option, 12))[1]
     return uid == os.getuid()
 
 
