@@ -196,6 +196,10 @@ def test_shared_documents_give_the_same_files(tmp_path: Path, server_dir: Path) 
         served = launch([a.format(out=f"served{k}") for a in args], root, server_dir)
         assert served.returncode == 0, served.stderr
         assert tree(root / f"served{k}") == tree(root / "alone")
+    (log,) = server_dir.glob("*/*.log")
+    assert log.read_text().splitlines() == [
+        f"shared 'shared/spec/models.yaml': {len(text)} characters"
+    ]
 
 
 # -- one server, and only a usable one ------------------------------------------------------
@@ -346,7 +350,9 @@ def shared_documents() -> Iterator[None]:
     saved, composed = dict(Documents.shared), list(Documents.composed)
     Documents.shared.clear()
     Documents.composed.clear()
+    Documents.note_composed = True  # as in a server's worker
     yield
+    Documents.note_composed = False
     Documents.shared.clear()
     Documents.shared.update(saved)
     Documents.composed[:] = composed
@@ -357,6 +363,12 @@ def big_models(n: int, tag: str = "") -> str:
         f"  M{tag}{i}:\n    fields:\n      name: {{type: string}}\n      n: {{type: int}}\n"
         for i in range(n)
     )
+
+
+def test_only_a_worker_notes_what_it_composed() -> None:
+    assert Documents.note_composed is False
+    Documents().load(big_models(800), "models.yaml", Diagnostics())
+    assert Documents.composed == []
 
 
 def test_a_shared_document_is_composed_once(shared_documents: None) -> None:

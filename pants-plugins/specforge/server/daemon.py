@@ -103,6 +103,7 @@ def _accept(listener: socket.socket, selector: selectors.BaseSelector) -> None:
     if os.fork() == 0:
         for key in list(selector.get_map().values()):
             key.fileobj.close()  # type: ignore[union-attr]
+        selector.close()
         ours.close()
         _worker(conn, theirs)  # never returns
     conn.close()
@@ -145,6 +146,8 @@ def _share(report: bytes) -> None:
                 Documents.share(entry[0], entry[1])
             except Exception:  # a worker composed it; even so, it never stops the server
                 continue
+            if (entry[0], entry[1]) in Documents.shared:
+                print(f"shared {entry[0]!r}: {len(entry[1])} characters", file=sys.stderr)
     gc.freeze()
 
 
@@ -183,6 +186,9 @@ def _worker(conn: socket.socket, channel: socket.socket) -> None:
         os.environ.clear()
         os.environ.update(env)
         sys.argv = ["specforge", *argv]
+        from specforge.yamlio import Documents
+
+        Documents.note_composed = True  # reported to the server when the run is done
         conn.sendall(protocol.STARTED)
         threading.Thread(target=_die_with_client, args=(conn,), daemon=True).start()
         code = _run(argv) & 0xFF  # what a process' exit status keeps of it

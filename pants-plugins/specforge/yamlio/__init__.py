@@ -83,6 +83,9 @@ class Documents:
     #: The server keeps at most this much text composed (the oldest goes first).
     SHARE_MAX_CHARS = 2 << 20
     shared: ClassVar[dict[tuple[str, str], tuple[Node | None, tuple[SpecError, ...]]]] = {}
+    #: Whether to note what this process composes (a server's worker does; nothing else would
+    #: read the notes, and a long-lived process would keep every text it saw).
+    note_composed: ClassVar[bool] = False
     composed: ClassVar[list[tuple[str, str]]] = []
 
     def __init__(self) -> None:
@@ -94,7 +97,7 @@ class Documents:
         doc = self._docs.get(key) or Documents.shared.get(key)
         if doc is None:
             doc = _compose(text, file)
-            if not doc[1] and len(text) >= Documents.SHARE_MIN_CHARS:
+            if Documents.note_composed and not doc[1] and len(text) >= Documents.SHARE_MIN_CHARS:
                 Documents.composed.append(key)
         self._docs[key] = doc
         diags.errors.extend(doc[1])
