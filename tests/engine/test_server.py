@@ -141,6 +141,26 @@ def test_a_served_generate_writes_the_same_files(repo: Path, server_dir: Path) -
     assert len(tree(repo / "served")) > 10
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_a_served_run_writes_files_with_its_launchers_umask(
+    repo: Path, server_dir: Path, umask: int
+) -> None:
+    files = sorted(spec_language_files())
+    old = os.umask(umask)
+    try:
+        for out, where in (("alone", None), ("served", server_dir)):
+            run = launch(["generate", "--out", out, *files], repo, where)
+            assert run.returncode == 0, run.stderr
+    finally:
+        os.umask(old)
+    modes = {
+        out: {p.relative_to(repo / out): p.stat().st_mode for p in (repo / out).rglob("*")}
+        for out in ("alone", "served")
+    }
+    assert modes["served"] == modes["alone"]
+    assert {mode & 0o777 for mode in modes["served"].values()} <= {0o777 & ~umask, 0o666 & ~umask}
+
+
 def test_every_malformed_case_is_reported_alike_when_served(
     tmp_path: Path, server_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -253,10 +273,10 @@ def test_garbage_does_not_stop_the_server(repo: Path, server_dir: Path) -> None:
     path = protocol.socket_path(str(server_dir), protocol.identity())
     assert path is not None
     pid = server_pid(path)
-    request = protocol.encode_request(protocol.identity(), ["check"], {})
+    request = protocol.encode_request(protocol.identity(), 0o022, ["check"], {})
     r, w = os.pipe()
     try:
-        other = protocol.encode_request("another engine", ["check"], {})
+        other = protocol.encode_request("another engine", 0o022, ["check"], {})
         for garbage in [
             (b"", []),  # connects, says nothing, leaves
             (b"\x00\x00", [r, r, r]),  # a length cut short
@@ -311,12 +331,15 @@ _TEXT = st.binary(max_size=30).filter(lambda b: b"\0" not in b).map(os.fsdecode)
 
 @given(
     _TEXT,
+    st.integers(0, 0o777),
     st.lists(_TEXT, max_size=6),
     st.dictionaries(_TEXT.filter(lambda k: k != "" and "=" not in k), _TEXT, max_size=4),
 )
-def test_a_request_round_trips_exactly(ident: str, argv: list[str], env: dict[str, str]) -> None:
-    header = protocol.encode_request(ident, argv, env)
-    assert protocol.decode_request(header) == (ident, argv, env)
+def test_a_request_round_trips_exactly(
+    ident: str, umask: int, argv: list[str], env: dict[str, str]
+) -> None:
+    header = protocol.encode_request(ident, umask, argv, env)
+    assert protocol.decode_request(header) == (ident, umask, argv, env)
 
 
 @pytest.mark.parametrize(
@@ -325,19 +348,21 @@ def test_a_request_round_trips_exactly(ident: str, argv: list[str], env: dict[st
 )
 def test_a_request_the_os_could_not_make_is_refused(argv: list[str], message: str) -> None:
     with pytest.raises(protocol.ProtocolError, match=message):
-        protocol.encode_request("engine", argv, {})
+        protocol.encode_request("engine", 0o022, argv, {})
 
 
 @pytest.mark.parametrize(
     ("header", "message"),
     [
         (b"", "not of this protocol"),
-        (b"other-protocol\0x\x000", "not of this protocol"),
-        (protocol.TAG + b"\0engine", "not of this protocol"),
-        (protocol.TAG + b"\0engine\0two", "argument count is wrong"),
-        (protocol.TAG + b"\0engine\x002\0check", "argument count is wrong"),
-        (protocol.TAG + b"\0engine\x001\0check\0NOVALUE", "not NAME=VALUE"),
-        (protocol.TAG + b"\0engine\x000\0=value", "not NAME=VALUE"),
+        (b"other-protocol\0x\x0022\x000", "not of this protocol"),
+        (protocol.TAG + b"\0engine\x0022", "not of this protocol"),
+        (protocol.TAG + b"\0engine\x0089\x000", "umask is not an octal mode"),
+        (protocol.TAG + b"\0engine\0\x000", "umask is not an octal mode"),
+        (protocol.TAG + b"\0engine\x0022\0two", "argument count is wrong"),
+        (protocol.TAG + b"\0engine\x0022\x002\0check", "argument count is wrong"),
+        (protocol.TAG + b"\0engine\x0022\x001\0check\0NOVALUE", "not NAME=VALUE"),
+        (protocol.TAG + b"\0engine\x0022\x000\0=value", "not NAME=VALUE"),
     ],
 )
 def test_a_malformed_request_is_refused(header: bytes, message: str) -> None:

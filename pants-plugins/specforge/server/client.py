@@ -26,8 +26,10 @@ def run_on_server(argv: list[str], parent: str) -> int | None:
     path = protocol.socket_path(parent, ident)
     if path is None:
         return None
+    umask = os.umask(0o022)  # read it (only by setting it), and put it back
+    os.umask(umask)
     try:
-        header = protocol.encode_request(ident, argv, dict(os.environ))
+        header = protocol.encode_request(ident, umask, argv, dict(os.environ))
     except protocol.ProtocolError:
         return None
     for _ in range(2):

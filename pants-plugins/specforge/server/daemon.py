@@ -235,9 +235,10 @@ def _receive(conn: socket.socket) -> tuple[list[str], dict[str, str]]:
         length = int.from_bytes(head, "big")
         if length > protocol.MAX_HEADER:
             raise protocol.ProtocolError(f"the request is larger than {protocol.MAX_HEADER} bytes")
-        ident, argv, env = protocol.decode_request(_read(conn, length))
+        ident, umask, argv, env = protocol.decode_request(_read(conn, length))
         if ident != IDENTITY:
             raise protocol.ProtocolError("the request is for another engine")
+        os.umask(umask)  # the launcher's, not the server's own 077
         cwd, stdout, stderr = fds
         os.fchdir(cwd)
         null = os.open(os.devnull, os.O_RDONLY)

@@ -3,8 +3,8 @@
     launcher -> server   the header's length (4 bytes, big-endian) with three descriptors
                          attached (the working directory, stdout, stderr), then the header:
                          NUL-separated fields, the protocol's tag, the launcher's engine
-                         (`identity()`), the number of arguments, the arguments, and the
-                         environment as NAME=VALUE
+                         (`identity()`), its umask (octal), the number of arguments, the
+                         arguments, and the environment as NAME=VALUE
     server -> launcher   b"S" once the worker has taken over the run, then b"X" and the exit
                          code (4 bytes, signed, big-endian) when it is done
 
@@ -24,7 +24,7 @@ import stat
 import sys
 import zlib
 
-TAG = b"specforge-server/2"
+TAG = b"specforge-server/3"
 MAX_HEADER = 4 << 20  # argv of a few thousand spec paths fits many times over
 FDS = 3  # the working directory, stdout, stderr (a worker's stdin is /dev/null)
 LENGTH_BYTES = 4
@@ -92,8 +92,8 @@ def socket_path(parent: str, ident: str) -> str | None:
     return path if len(os.fsencode(path)) <= MAX_SOCKET_PATH else None
 
 
-def encode_request(ident: str, argv: list[str], env: dict[str, str]) -> bytes:
-    fields = [ident, str(len(argv)), *argv, *(f"{k}={v}" for k, v in env.items())]
+def encode_request(ident: str, umask: int, argv: list[str], env: dict[str, str]) -> bytes:
+    fields = [ident, f"{umask:o}", str(len(argv)), *argv, *(f"{k}={v}" for k, v in env.items())]
     try:
         raw = [TAG, *(os.fsencode(f) for f in fields)]
     except UnicodeError:
@@ -106,19 +106,22 @@ def encode_request(ident: str, argv: list[str], env: dict[str, str]) -> bytes:
     return header
 
 
-def decode_request(header: bytes) -> tuple[str, list[str], dict[str, str]]:
-    """(identity, argv, env) of a request's header."""
+def decode_request(header: bytes) -> tuple[str, int, list[str], dict[str, str]]:
+    """(identity, umask, argv, env) of a request's header."""
     fields = header.split(b"\0")
-    if len(fields) < 3 or fields[0] != TAG:
+    if len(fields) < 4 or fields[0] != TAG:
         raise ProtocolError("the request is not of this protocol")
-    if not fields[2].isdigit() or int(fields[2]) > len(fields) - 3:
+    umask = fields[2]
+    if not umask or len(umask) > 4 or umask.strip(b"01234567"):
+        raise ProtocolError("the request's umask is not an octal mode")
+    if not fields[3].isdigit() or int(fields[3]) > len(fields) - 4:
         raise ProtocolError("the request's argument count is wrong")
-    argc = int(fields[2])
-    argv = [os.fsdecode(f) for f in fields[3 : 3 + argc]]
+    argc = int(fields[3])
+    argv = [os.fsdecode(f) for f in fields[4 : 4 + argc]]
     env: dict[str, str] = {}
-    for item in fields[3 + argc :]:
+    for item in fields[4 + argc :]:
         name, eq, value = item.partition(b"=")
         if not eq or not name:
             raise ProtocolError("the request's environment is not NAME=VALUE")
         env[os.fsdecode(name)] = os.fsdecode(value)
-    return os.fsdecode(fields[1]), argv, env
+    return os.fsdecode(fields[1]), int(umask, 8) & 0o777, argv, env
