@@ -85,7 +85,9 @@ _budget = SuggestionBudget()
 
 
 def start_suggestion_budget(units: int = SUGGESTION_BUDGET) -> SuggestionBudget:
-    """Give the current run a fresh budget (Diagnostics does, as a run starts) and return it."""
+    """Give the current run a fresh budget and return it. A run starts one (`check_sources`);
+    nothing else may, so that what a run suggests does not depend on what else it does (such
+    as composing a document that an engine server's worker finds already composed)."""
     global _budget
     _budget = SuggestionBudget(units)
     return _budget
@@ -159,10 +161,6 @@ class Diagnostics:
     """Collects every error of a run; they are reported together, sorted."""
 
     errors: list[SpecError] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        # A run collects its errors in one Diagnostics: its suggestions get a fresh budget.
-        start_suggestion_budget()
 
     def error(self, location: Location, path: str, message: str) -> None:
         self.errors.append(SpecError(location, path, message))

@@ -7,6 +7,7 @@ server that it starts itself."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import struct
@@ -372,15 +373,18 @@ def test_a_malformed_request_is_refused(header: bytes, message: str) -> None:
 
 @pytest.fixture
 def shared_documents() -> Iterator[None]:
-    saved, composed = dict(Documents.shared), list(Documents.composed)
+    saved = dict(Documents.shared), dict(Documents._shared_nodes), list(Documents.composed)
     Documents.shared.clear()
+    Documents._shared_nodes.clear()
     Documents.composed.clear()
     Documents.note_composed = True  # as in a server's worker
     yield
     Documents.note_composed = False
     Documents.shared.clear()
-    Documents.shared.update(saved)
-    Documents.composed[:] = composed
+    Documents.shared.update(saved[0])
+    Documents._shared_nodes.clear()
+    Documents._shared_nodes.update(saved[1])
+    Documents.composed[:] = saved[2]
 
 
 def big_models(n: int, tag: str = "") -> str:
@@ -423,15 +427,63 @@ def test_only_large_clean_documents_are_shared(shared_documents: None) -> None:
 def test_the_shared_documents_are_bounded(
     shared_documents: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(Documents, "SHARE_MAX_CHARS", 200_000)
-    texts = [big_models(700, tag=str(k)) for k in range(6)]
-    assert sum(map(len, texts)) > Documents.SHARE_MAX_CHARS > 2 * max(map(len, texts))
+    monkeypatch.setattr(Documents, "SHARE_TOTAL_NODES", 20_000)
+    texts = [big_models(700, tag=str(k)) for k in range(6)]  # 8,400 nodes each
     for k, text in enumerate(texts):
-        Documents.share(f"m{k}.yaml", text)
+        assert Documents.share(f"m{k}.yaml", text) is True
     kept = [file for file, _ in Documents.shared]
-    assert sum(len(text) for _, text in Documents.shared) <= Documents.SHARE_MAX_CHARS
-    assert kept == [f"m{k}.yaml" for k in range(6 - len(kept), 6)]  # the newest
-    assert len(kept) >= 2
+    assert kept == ["m4.yaml", "m5.yaml"]  # the newest that fit
+    assert sum(Documents._shared_nodes.values()) <= Documents.SHARE_TOTAL_NODES
+
+
+def test_a_document_of_too_many_nodes_is_not_shared(
+    shared_documents: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Documents, "SHARE_MAX_NODES", 5_000)
+    dense = "x: [" + ",".join(["1"] * 20_000) + "]\n"  # 40 KB, 20,000 nodes
+    assert Documents.share("dense.yaml", dense) is False
+    Documents().load(dense, "dense.yaml", Diagnostics())  # a worker composes it ...
+    assert Documents.shared == {}
+    assert Documents.composed == []  # ... and does not report it
+
+
+def test_a_report_is_composed_only_so_far(shared_documents: None) -> None:
+    report = [[f"m{k}.yaml", big_models(800, tag=str(k))] for k in range(5)]
+    daemon._share(json.dumps(report).encode("ascii"))
+    assert [file for file, _ in Documents.shared] == ["m0.yaml", "m1.yaml"]
+
+
+def test_suggestions_do_not_depend_on_what_was_shared(
+    shared_documents: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A run spends one suggestion budget; composing a document (or finding it composed)
+    neither spends nor renews it, so the same specs get the same hints either way."""
+    root = tmp_path / "repo"
+    files = {
+        # Enough misspelled service types to spend the run's budget ...
+        "services.yml": "services:\n  - {name: shop, type: python-fastapi, description: Sells.}\n"
+        + "".join(
+            f"  - {{name: s{i}, type: python-fastapx, description: X.}}\n" for i in range(1200)
+        ),
+        "shared/spec/models.yaml": big_models(800),
+        # ... before this misspelled model, in a file large enough to be shared.
+        "services/shop/spec/items.yaml": (
+            "domain: items\noperations:\n  get_item:\n    output: M77x\n"
+            "    params: [{name: item_id, type: int}]\n"
+            '    rest: {method: GET, path: "/{item_id}"}\n' + "# padding\n" * 4000
+        ),
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    args = ["check", "--root", str(root), *sorted(files)]
+    cli_main(args)
+    composed = capsys.readouterr().out
+    for rel in ("shared/spec/models.yaml", "services/shop/spec/items.yaml"):
+        assert Documents.share(rel, files[rel])
+    cli_main(args)
+    assert capsys.readouterr().out == composed
+    assert "unknown type 'M77x'" in composed
 
 
 @pytest.mark.parametrize(

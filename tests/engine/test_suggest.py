@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from specforge import errors
-from specforge.errors import SUGGESTION_BUDGET, Diagnostics, suggest
+from specforge.errors import SUGGESTION_BUDGET, suggest
 from specforge.frontend import check_sources
 
 
@@ -33,12 +33,12 @@ NAMES = st.text(alphabet="abcdeABE_1", max_size=12)
 @settings(max_examples=400, deadline=None, derandomize="CI" in os.environ)
 @given(NAMES, st.lists(NAMES, max_size=60))
 def test_ordinary_inputs_get_difflibs_hint(name: str, candidates: list[str]) -> None:
-    Diagnostics()  # a fresh run
+    errors.start_suggestion_budget()  # a fresh run
     assert suggest(name, candidates) == reference(name, candidates)
 
 
 def test_hints_of_the_spec_language() -> None:
-    Diagnostics()
+    errors.start_suggestion_budget()
     assert suggest("python-fastap", ("python-fastapi", "python-faststream", "node", "default"))
     assert suggest("Stirng", ("string", "int")) == " (did you mean 'string'?)"
     assert suggest("USERREAD", ("UserRead", "UserCreate")) == " (did you mean 'UserRead'?)"
@@ -95,7 +95,6 @@ def test_work_is_bounded_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_spent_budget_still_finds_names_that_differ_in_case() -> None:
-    Diagnostics()
     errors.start_suggestion_budget(0)
     assert suggest("userread", ["UserRead"]) == " (did you mean 'UserRead'?)"
     assert suggest("UsrRead", ["UserRead"]) == ""

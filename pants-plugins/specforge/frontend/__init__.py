@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping as MappingABC
 
 from specforge import ir
-from specforge.errors import Diagnostics, SpecError, SpecErrors
+from specforge.errors import Diagnostics, SpecError, SpecErrors, start_suggestion_budget
 from specforge.frontend import (
     events,
     generated_names,
@@ -57,6 +57,7 @@ def check_sources(
     for the files a target merely depends on (each is fully checked by its own target);
     `check` never does. `documents` lets several calls compose each text once.
     """
+    start_suggestion_budget()
     diags = Diagnostics()
     sources = without_duplicates(sources, diags)
     raw = RawSpecs(diags, documents or Documents())

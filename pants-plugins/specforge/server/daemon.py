@@ -36,6 +36,7 @@ WARM_MODULES = (
     "pydantic_core",
 )
 IDENTITY = protocol.identity()  # the engine this server runs (its workers serve no other)
+SHARE_PER_REPORT = 2  # documents composed per worker's report, at most
 MAX_REPORT = 8 << 20  # a worker's report of the documents it composed (JSON, ASCII-escaped)
 
 
@@ -131,7 +132,9 @@ def _hear(channel: socket.socket, heard: bytearray, selector: selectors.BaseSele
 
 def _share(report: bytes) -> None:
     """Compose the documents a worker reports, for the workers to come (see
-    `specforge.yamlio.Documents`). A report that is not a list of [file, text] is ignored."""
+    `specforge.yamlio.Documents`): at most `SHARE_PER_REPORT` of them, each bounded in nodes,
+    so that no report holds up the server for long. A report that is not a list of
+    [file, text] is ignored."""
     from specforge.yamlio import Documents
 
     try:
@@ -140,13 +143,13 @@ def _share(report: bytes) -> None:
         return
     if not isinstance(documents, list):
         return
-    for entry in documents:
+    for entry in documents[:SHARE_PER_REPORT]:
         if isinstance(entry, list) and len(entry) == 2 and all(isinstance(x, str) for x in entry):
             try:
-                Documents.share(entry[0], entry[1])
+                shared = Documents.share(entry[0], entry[1])
             except Exception:  # a worker composed it; even so, it never stops the server
                 continue
-            if (entry[0], entry[1]) in Documents.shared:
+            if shared:
                 print(f"shared {entry[0]!r}: {len(entry[1])} characters", file=sys.stderr)
     gc.freeze()
 
@@ -190,13 +193,15 @@ def _worker(conn: socket.socket, channel: socket.socket) -> None:
 
         Documents.note_composed = True  # reported to the server when the run is done
         conn.sendall(protocol.STARTED)
-        threading.Thread(target=_die_with_client, args=(conn,), daemon=True).start()
+        finished = threading.Event()
+        threading.Thread(target=_die_with_client, args=(conn, finished), daemon=True).start()
         code = _run(argv) & 0xFF  # what a process' exit status keeps of it
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
-        _report(channel)
+        finished.set()
         conn.sendall(protocol.EXITED + code.to_bytes(protocol.EXIT_CODE_BYTES, "big"))
+        _report(channel)  # after the launcher has its answer: it waits for nothing more
     finally:
         os._exit(code)
 
@@ -262,12 +267,13 @@ def _read(conn: socket.socket, size: int) -> bytes:
     return data
 
 
-def _die_with_client(conn: socket.socket) -> None:
+def _die_with_client(conn: socket.socket, finished: threading.Event) -> None:
     """A launcher says nothing after its request: anything (its close) means it has gone, and
-    the run with it."""
+    the run with it, unless the run is over."""
     with contextlib.suppress(OSError):
         conn.recv(1)
-    os.kill(os.getpid(), signal.SIGKILL)
+    if not finished.is_set():
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def main(argv: list[str]) -> int:

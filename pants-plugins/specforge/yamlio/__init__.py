@@ -47,11 +47,18 @@ def load_yaml(text: str, file: str, diags: Diagnostics) -> Node | None:
 
     Any problem makes the document unusable; the nodes returned next to reported problems
     lack what was refused (callers check `diags` first)."""
+    return _load(text, file, diags)[0]
+
+
+def _load(
+    text: str, file: str, diags: Diagnostics, max_nodes: int = MAX_NODES
+) -> tuple[Node | None, int]:
+    """`load_yaml`, and the document's weight in nodes (what `MAX_NODES` bounds)."""
     problem = _check_text(text, file)
     if problem is not None:
         diags.errors.append(problem)
-        return None
-    composer = _Composer(file)
+        return None, 0
+    composer = _Composer(file, max_nodes)
     parser = _Parser(text)
     try:
         root = composer.document(parser)
@@ -59,30 +66,35 @@ def load_yaml(text: str, file: str, diags: Diagnostics) -> Node | None:
         root = None
     except yaml.MarkedYAMLError as e:
         diags.errors.append(_parse_error(e, text, file))
-        return None
+        return None, composer.count
     except yaml.YAMLError as e:  # pragma: no cover - every PyYAML error we know of is marked
         diags.error(Location(file), "", f"invalid YAML: {e}")
-        return None
+        return None, composer.count
     finally:
         parser.dispose()
     diags.errors.extend(composer.errors)
-    return root
+    return root, composer.count
 
 
 class Documents:
     """Each text composed once: a run that reads a file twice (code generation's two passes,
     `specforge.frontend.check_targets`) gets the same immutable nodes and the same errors.
 
-    Across runs too, in the engine server (`specforge.server`): its workers report the large
+    Across runs too, in the engine server (`specforge.server`): its workers note the large
     texts they composed cleanly (`composed`), the server composes them once (`share`), and
     every worker it forks afterwards starts with them (`shared`). A service's run composes the
-    repo's shared models this way once per server, not once per service."""
+    repo's shared models this way once per server, not once per service. What the server keeps
+    is bounded in nodes (what memory and composing time grow with), per document and in all."""
 
     #: Texts at least this long are worth sharing (smaller ones compose in a millisecond or two).
     SHARE_MIN_CHARS = 32 * 1024
-    #: The server keeps at most this much text composed (the oldest goes first).
-    SHARE_MAX_CHARS = 2 << 20
+    #: A document of more nodes is not shared (the 122 KB of models of a 50-service workload
+    #: weigh about 15,000; composing 60,000 nodes takes 0.1 to 0.5 s and 20 MB).
+    SHARE_MAX_NODES = 60_000
+    #: The server keeps at most this many nodes of shared documents (the oldest go first).
+    SHARE_TOTAL_NODES = 150_000
     shared: ClassVar[dict[tuple[str, str], tuple[Node | None, tuple[SpecError, ...]]]] = {}
+    _shared_nodes: ClassVar[dict[tuple[str, str], int]] = {}
     #: Whether to note what this process composes (a server's worker does; nothing else would
     #: read the notes, and a long-lived process would keep every text it saw).
     note_composed: ClassVar[bool] = False
@@ -96,35 +108,42 @@ class Documents:
         key = (file, text)
         doc = self._docs.get(key) or Documents.shared.get(key)
         if doc is None:
-            doc = _compose(text, file)
-            if Documents.note_composed and not doc[1] and len(text) >= Documents.SHARE_MIN_CHARS:
+            local = Diagnostics()
+            root, nodes = _load(text, file, local)
+            doc = (root, tuple(local.errors))
+            if (
+                Documents.note_composed
+                and not local.errors
+                and len(text) >= Documents.SHARE_MIN_CHARS
+                and nodes <= Documents.SHARE_MAX_NODES
+            ):
                 Documents.composed.append(key)
         self._docs[key] = doc
         diags.errors.extend(doc[1])
         return doc[0]
 
     @classmethod
-    def share(cls, file: str, text: str) -> None:
-        """Compose (file, text) for the runs to come, if it is large and composes cleanly."""
+    def share(cls, file: str, text: str) -> bool:
+        """Compose (file, text) for the runs to come, if it is large and composes cleanly within
+        `SHARE_MAX_NODES`; whether it is shared now."""
         key = (file, text)
-        if key in cls.shared or not cls.SHARE_MIN_CHARS <= len(text) <= MAX_DOCUMENT_BYTES:
-            return
-        doc = _compose(text, file)
-        if doc[1]:
-            return
-        cls.shared[key] = doc
-        total = sum(len(t) for _, t in cls.shared)
+        if key in cls.shared:
+            return True
+        if not cls.SHARE_MIN_CHARS <= len(text) <= MAX_DOCUMENT_BYTES:
+            return False
+        local = Diagnostics()
+        root, nodes = _load(text, file, local, cls.SHARE_MAX_NODES)
+        if local.errors:
+            return False
+        cls.shared[key] = (root, ())
+        cls._shared_nodes[key] = nodes
+        total = sum(cls._shared_nodes.values())
         for old in list(cls.shared):
-            if total <= cls.SHARE_MAX_CHARS:
+            if total <= cls.SHARE_TOTAL_NODES:
                 break
-            total -= len(old[1])
+            total -= cls._shared_nodes.pop(old)
             del cls.shared[old]
-
-
-def _compose(text: str, file: str) -> tuple[Node | None, tuple[SpecError, ...]]:
-    local = Diagnostics()
-    root = load_yaml(text, file, local)
-    return root, tuple(local.errors)
+        return key in cls.shared
 
 
 def _check_text(text: str, file: str) -> SpecError | None:

@@ -57,8 +57,9 @@ class _Frame:
 
 
 class _Composer:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, max_nodes: int = MAX_NODES) -> None:
         self.file = file
+        self.max_nodes = max_nodes
         self.errors: list[SpecError] = []
         self.stack: list[_Frame] = []
         # Each anchor's node (None when it was refused) and the nodes it stands for.
@@ -95,12 +96,13 @@ class _Composer:
 
     def grow(self, weight: int, loc: Location) -> None:
         self.count += weight
-        if self.count > MAX_NODES:
+        if self.count > self.max_nodes:
+            limit = self.max_nodes
             if self.aliased:
-                message = f"the document expands to more than {MAX_NODES} nodes through its aliases"
+                message = f"the document expands to more than {limit} nodes through its aliases"
             else:
                 message = (
-                    f"the document has more than {MAX_NODES} nodes (keys, values and list "
+                    f"the document has more than {limit} nodes (keys, values and list "
                     "items), the most a spec file may hold"
                 )
             self.fatal(loc, self.path(), message)
