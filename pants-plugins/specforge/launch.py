@@ -25,7 +25,10 @@ def main() -> int:
     if parent:
         from specforge.server.client import run_on_server
 
-        code = run_on_server(argv, parent)
+        try:
+            code = run_on_server(argv, parent)
+        except KeyboardInterrupt:  # as the engine itself answers an interrupt
+            return 130
         if code is not None:
             return code
     return run_engine(argv)

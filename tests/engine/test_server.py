@@ -247,12 +247,15 @@ def test_a_dead_servers_socket_is_replaced(repo: Path, server_dir: Path) -> None
     assert server_pid(path) is not None
 
 
-@pytest.mark.parametrize("how", ["missing", "shared", "linked", "too-long"])
+@pytest.mark.parametrize("how", ["missing", "open", "shared", "linked", "too-long"])
 def test_without_a_usable_directory_the_engine_runs_in_its_own_process(
     how: str, repo: Path, tmp_path: Path
 ) -> None:
     parent = tmp_path / "servers"
-    if how == "shared":  # the user's directory is readable by others: not private
+    if how == "open":  # others may write into the parent (and swap the user's directory)
+        parent.mkdir()
+        parent.chmod(0o777)
+    elif how == "shared":  # the user's directory is readable by others: not private
         (parent / str(os.getuid())).mkdir(parents=True, mode=0o755)
         (parent / str(os.getuid())).chmod(0o755)
     elif how == "linked":  # the user's directory is a link to one that would do

@@ -15,6 +15,12 @@ import sys
 from specforge.server import protocol
 
 ACK_SECONDS = 30.0  # a server that has not taken the run by then is not used
+START_SECONDS = 60.0  # a server that has not started by then (imports, templates) is not used
+# The server's command: the launcher's import path (JSON), then the daemon's own arguments.
+_BOOT = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv.pop(1)); "
+    "from specforge.server.daemon import main; sys.exit(main(sys.argv[1:]))"
+)
 WORKER_DIED = 70
 _RETRY = -1  # the server went away before it took the run: nothing ran
 
@@ -46,9 +52,15 @@ def run_on_server(argv: list[str], parent: str) -> int | None:
 
 
 def _connect(path: str) -> _socket.socket | None:
+    """A connection to the server at `path`, if one listens there and runs as this user."""
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.connect(path)
+        option = getattr(_socket, "SO_PEERCRED", None)
+        if option is not None:
+            creds = sock.getsockopt(_socket.SOL_SOCKET, option, struct.calcsize("3i"))
+            if struct.unpack("3i", creds)[1] != os.getuid():
+                raise PermissionError("the server runs as another user")
     except OSError:
         sock.close()
         return None
@@ -56,42 +68,54 @@ def _connect(path: str) -> _socket.socket | None:
 
 
 def _start(path: str) -> _socket.socket | None:
-    """Start the server (one launcher at a time: the others wait on the lock, then connect).
-    It gets the launcher's import path, so that it imports the engine the launcher would."""
+    """Start the server (one launcher at a time: the others wait on the lock, then connect),
+    or give up after `START_SECONDS`. It runs as Pants runs the engine (`-sE`: no user site,
+    no PYTHON* variables) on the launcher's import path, so it imports the engine the
+    launcher would."""
     import fcntl
+    import json
+    import select
     import subprocess
+    import time
 
     flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
     stem = path[: -len(".sock")]
+    deadline = time.monotonic() + START_SECONDS
     try:
         lock = os.open(stem + ".lock", flags, 0o600)
     except OSError:
         return None
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.01)
         sock = _connect(path)
         if sock is not None:
             return sock
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in sys.path if p)
+        import_path = json.dumps([os.path.abspath(p) for p in sys.path if p])
         log = os.open(stem + ".log", flags | os.O_TRUNC, 0o600)
         ready, ready_w = os.pipe()
         try:
             subprocess.Popen(
-                [sys.executable, "-s", "-m", "specforge.server.daemon", path, str(ready_w)],
+                [sys.executable, "-sE", "-c", _BOOT, import_path, path, str(ready_w)],
                 pass_fds=(ready_w,),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
                 cwd=os.path.dirname(path),
-                env=env,
                 start_new_session=True,
             )
         finally:
             os.close(ready_w)
             os.close(log)
         with os.fdopen(ready, "rb") as pipe:
-            started = pipe.read(1) == b"R"
+            wait = max(0.0, deadline - time.monotonic())
+            started = bool(select.select([pipe], [], [], wait)[0]) and pipe.read(1) == b"R"
         return _connect(path) if started else None
     except OSError:
         return None

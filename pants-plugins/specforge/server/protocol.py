@@ -58,13 +58,20 @@ def server_key(ident: str) -> str:
 
 
 def private_directory(parent: str) -> str | None:
-    """`<parent>/<uid>`, created (mode 0700) when missing, as a real path, if it is a real
-    directory owned by this user with no group or other permissions; else None."""
+    """`<parent>/<uid>`, created (mode 0700) when missing, as a real path, if `parent` is a
+    directory of this user's (or root's) that nobody else may write to (so nobody else can
+    put another directory in its place), and `<parent>/<uid>` a real directory of this user's
+    with no group or other permissions; else None."""
     if not hasattr(os, "getuid"):
         return None
     try:
         base = os.path.realpath(parent)
-        if not os.path.isdir(base):
+        st = os.stat(base)
+        if (
+            not stat.S_ISDIR(st.st_mode)
+            or st.st_uid not in (os.getuid(), 0)
+            or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        ):
             return None
         path = os.path.join(base, str(os.getuid()))
         try:  # noqa: SIM105 - contextlib would cost the launcher an import
