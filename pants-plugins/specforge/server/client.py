@@ -14,8 +14,8 @@ import sys
 
 from specforge.server import protocol
 
-ACK_SECONDS = 30.0  # a server that has not taken the run by then is not used
-START_SECONDS = 60.0  # a server that has not started by then (imports, templates) is not used
+ACK_SECONDS = 30.0  # a server that has not taken the run by then (warm-up included) is not used
+START_SECONDS = 60.0  # a server that is not listening by then is not used
 # The server's command: the launcher's import path (JSON), then the daemon's own arguments.
 _BOOT = (
     "import json, sys; sys.path[:] = json.loads(sys.argv.pop(1)); "

@@ -1,6 +1,6 @@
 """The engine server's process: `python -m specforge.server.daemon SOCKET READY_FD`.
 
-It imports the engine and compiles its templates, listens on SOCKET, writes b"R" to READY_FD,
+It listens on SOCKET, writes b"R" to READY_FD, imports the engine and compiles its templates,
 and then forks a worker per connection (see `specforge.server`). It never runs the engine
 itself: whatever a spec does happens in a worker.
 """
@@ -58,8 +58,9 @@ def warm_up() -> None:
 
 
 def serve(path: str, ready_fd: int) -> None:
+    # Listen first: a directory that cannot hold a socket fails the start at once, not after
+    # the warm-up; launchers that connect meanwhile wait in the backlog.
     os.umask(0o077)
-    warm_up()
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)  # a dead server's (the launcher holds the start lock)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -69,6 +70,7 @@ def serve(path: str, ready_fd: int) -> None:
     inode = os.stat(path).st_ino
     os.write(ready_fd, b"R")
     os.close(ready_fd)
+    warm_up()
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     last = time.monotonic()
