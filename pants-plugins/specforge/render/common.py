@@ -12,6 +12,7 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import jinja2
@@ -233,22 +234,17 @@ def bytecode_cache() -> jinja2.BytecodeCache | None:
     return private_bytecode_cache(os.environ)
 
 
-_ENVIRONMENT: list[jinja2.Environment] = []  # the one environment, once made
-
-
+@cache
 def environment() -> jinja2.Environment:
-    if not _ENVIRONMENT:
-        _ENVIRONMENT.append(make_environment(HERE / "templates", bytecode_cache=bytecode_cache()))
-    return _ENVIRONMENT[0]
+    return make_environment(HERE / "templates", bytecode_cache=bytecode_cache())
 
 
 def preload_templates() -> None:
-    """Compile every template now, without the bytecode cache: the engine server does this
-    once, and each worker it forks finds them compiled in memory."""
-    env = make_environment(HERE / "templates")
+    """Compile every template now: the engine server does this once, and each worker it
+    forks finds them compiled in memory."""
+    env = environment()
     for name in env.list_templates(extensions=["j2"]):
         env.get_template(name)
-    _ENVIRONMENT[:] = [env]
 
 
 def render(template: str, **context: object) -> str:

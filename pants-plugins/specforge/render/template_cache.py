@@ -25,12 +25,12 @@ from pathlib import Path
 
 import jinja2
 
+from specforge.private import open_private_directory
+
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
-PRIVATE = 0o077  # group and other permission bits: none may be set on the directory
 OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH  # nor these on a cached file
 
 
@@ -45,30 +45,6 @@ def cache_home(environ: Mapping[str, str]) -> Path | None:
     if os.path.isabs(home):
         return Path(home) / ".cache"
     return None
-
-
-def open_private_directory(path: Path) -> int | None:
-    """A descriptor of the directory `path`, created (mode 0700, parents too) when missing,
-    if it is a directory and not a link, owned by this user, with no group or other
-    permissions; else None."""
-    if not hasattr(os, "getuid"):
-        return None
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(path, 0o700)
-        fd = os.open(path, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
-    except OSError:
-        return None
-    st = os.fstat(fd)
-    if (
-        not stat.S_ISDIR(st.st_mode)
-        or st.st_uid != os.getuid()
-        or stat.S_IMODE(st.st_mode) & PRIVATE
-    ):
-        os.close(fd)
-        return None
-    return fd
 
 
 class PrivateBytecodeCache(jinja2.BytecodeCache):

@@ -20,9 +20,10 @@ The launcher imports this module on every engine run, so it sticks to the cheape
 from __future__ import annotations
 
 import os
-import stat
 import sys
 import zlib
+
+from specforge.private import open_private_directory
 
 TAG = b"specforge-server/3"
 MAX_HEADER = 4 << 20  # argv of a few thousand spec paths fits many times over
@@ -33,9 +34,6 @@ EXITED = b"X"
 EXIT_CODE_BYTES = 4
 # sockaddr_un holds 108 bytes on Linux, 104 on macOS, a terminating NUL included.
 MAX_SOCKET_PATH = 100
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
 
 class ProtocolError(Exception):
@@ -58,35 +56,17 @@ def server_key(ident: str) -> str:
 
 
 def private_directory(parent: str) -> str | None:
-    """`<parent>/<uid>`, created (mode 0700) when missing, as a real path, if `parent` is a
-    directory of this user's (or root's) that nobody else may write to (so nobody else can
-    put another directory in its place), and `<parent>/<uid>` a real directory of this user's
-    with no group or other permissions; else None."""
-    if not hasattr(os, "getuid"):
+    """`<parent>/<uid>` as a real path, a private directory (`specforge.private`), if `parent`
+    is an existing directory; else None (a missing parent is not made: under remote execution,
+    say, there is no named cache to hold a server)."""
+    base = os.path.realpath(parent)
+    if not hasattr(os, "getuid") or not os.path.isdir(base):
         return None
-    try:
-        base = os.path.realpath(parent)
-        st = os.stat(base)
-        if (
-            not stat.S_ISDIR(st.st_mode)
-            or st.st_uid not in (os.getuid(), 0)
-            or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-        ):
-            return None
-        path = os.path.join(base, str(os.getuid()))
-        try:  # noqa: SIM105 - contextlib would cost the launcher an import
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            pass
-        fd = os.open(path, os.O_RDONLY | _DIRECTORY | _NOFOLLOW)
-    except OSError:
+    path = os.path.join(base, str(os.getuid()))
+    fd = open_private_directory(path)
+    if fd is None:
         return None
-    try:
-        st = os.fstat(fd)
-    finally:
-        os.close(fd)
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-        return None
+    os.close(fd)
     return path
 
 
