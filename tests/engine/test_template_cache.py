@@ -12,11 +12,11 @@ import jinja2
 import pytest
 from jinja2.bccache import bc_magic
 
+from specforge.private import open_private_directory
 from specforge.render import common
 from specforge.render.template_cache import (
     PrivateBytecodeCache,
     cache_home,
-    open_private_directory,
     private_bytecode_cache,
 )
 
